@@ -1,0 +1,75 @@
+# Ticketing platform: developer entry points. GNU make 4.3+.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+# Python 3.13 detection. A pyenv shim named python3.13 may be on PATH and still fail
+# ("pyenv: python3.13: command not found"), so a candidate counts only if it runs.
+# Order: python3.13 on PATH, then the highest $(pyenv root)/versions/3.13*/bin/python3.13.
+# Override with `make PYTHON=/path/to/python3.13 ...`.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell \
+	if command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'import sys' >/dev/null 2>&1; then \
+		command -v python3.13; \
+	else \
+		root=$$(pyenv root 2>/dev/null || echo "$${PYENV_ROOT:-$$HOME/.pyenv}"); \
+		for p in $$(ls -d "$$root"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r); do \
+			if "$$p" -c 'import sys' >/dev/null 2>&1; then echo "$$p"; break; fi; \
+		done; \
+	fi)
+endif
+
+# The install stamp is named after pyproject.toml's hash: an unchanged pyproject means
+# no pip run at all, so repeated `make test` starts in seconds.
+PYPROJECT_SHA := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
+STAMP := $(VENV)/.installed-$(PYPROJECT_SHA)
+
+.PHONY: help install run test test-all bench lint format clean
+
+help: ## List the targets
+	@echo "Usage: make <target>"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "Python: $(if $(PYTHON),$(PYTHON),not found (pass PYTHON=/path/to/python3.13))"
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; then \
+		echo "Python 3.13 not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.13" >&2; \
+		exit 1; \
+	fi
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	rm -f $(VENV)/.installed-*
+	$(BIN)/pip install --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(STAMP) ## Create .venv and install the project with its dev extras
+
+run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (docs at /docs)
+	$(BIN)/python -m api
+
+test: $(STAMP) ## Run the test suite, without the slow (soak/fault) tests
+	$(BIN)/pytest -m "not slow"
+
+test-all: $(STAMP) ## Run every test, slow ones included
+	$(BIN)/pytest
+
+bench: $(STAMP) ## Run the benchmarks; writes bench/results/latest.json
+	$(BIN)/python -m bench
+
+lint: $(STAMP) ## Check lint and formatting with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove .venv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

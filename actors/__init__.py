@@ -1,0 +1,1 @@
+"""Ray actors that own event inventories: one single-writer actor per event or shard."""

@@ -1,0 +1,1 @@
+"""HTTP front end of the ticketing platform: FastAPI app, settings and error layer."""

@@ -1,0 +1,30 @@
+"""`python -m api`: serve the API with uvicorn (what `make run` does)."""
+
+import logging
+
+import uvicorn
+
+from api.logging import configure_logging
+from api.settings import get_settings
+
+log = logging.getLogger("api")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{settings.port}"
+    log.info("serving", extra={"url": url, "docs": f"{url}/docs", "env": settings.env})
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        log_level=settings.log_level,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Benchmarks and load tester; `python -m bench` runs them (see `make bench`)."""

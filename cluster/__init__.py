@@ -1,0 +1,1 @@
+"""Operator tooling: Ray cluster configs, KubeRay manifests and the ops CLI."""

@@ -1,0 +1,200 @@
+"""The event inventory aggregate: decides commands, emits and applies domain events.
+
+One writer owns an ``Inventory`` (an actor, later), so decisions need no locks:
+``handle`` validates a command against the current state, builds its events and
+applies them before returning. A command either applies fully or raises a typed
+``InventoryError`` having changed nothing. Time is always an argument.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop
+from typing import NamedTuple
+
+from engine.commands import (
+    Command,
+    ConfirmHold,
+    ExpireHolds,
+    HoldArea,
+    HoldBestAvailable,
+    HoldSeats,
+    ReleaseHold,
+    ReturnSale,
+    fingerprint,
+)
+from engine.errors import (
+    HoldAlreadySoldError,
+    HoldExpiredError,
+    HoldNotFoundError,
+    IdempotencyKeyReusedError,
+    InvalidQuantityError,
+    InvalidSeatError,
+    LimitExceededError,
+    SeatUnavailableError,
+    SoldOutError,
+)
+from engine.events import (
+    DomainEvent,
+    HoldConfirmed,
+    HoldExpired,
+    HoldReleased,
+    SaleReturned,
+    SeatsHeld,
+)
+from engine.selection import best_available
+from engine.state import InventoryState
+from engine.venue import SaleTerms, Venue
+
+
+class Outcome(NamedTuple):
+    """A command's answer (the event that answers it; None for expiry) and new events.
+
+    An idempotent replay answers with the first answer and no new events.
+    """
+
+    result: DomainEvent | None
+    events: tuple[DomainEvent, ...]
+
+
+class Inventory(InventoryState):
+    """Holds, confirmations, releases, expiry and refunds of one event's places."""
+
+    def __init__(self, venue: Venue, terms: SaleTerms) -> None:
+        super().__init__(venue, terms)
+        self.limit = terms.max_per_customer
+        self.ttl = float(terms.hold_ttl_seconds)
+        self._handlers = {
+            HoldSeats: self._hold_seats,
+            HoldBestAvailable: self._hold_best_available,
+            HoldArea: self._hold_area,
+            ConfirmHold: self._confirm,
+            ReleaseHold: self._release,
+            ReturnSale: self._return_sale,
+            ExpireHolds: self._expire,
+        }
+
+    def handle(self, command: Command, now: float) -> Outcome:
+        """Decide ``command`` at time ``now``; raises InventoryError with no change."""
+        key = command.key
+        if key is not None:
+            prior = self.keys.get(key)
+            if prior is not None:
+                if prior[0] != fingerprint(command):
+                    raise IdempotencyKeyReusedError(f"key {key!r} was used for another command")
+                return Outcome(prior[1], ())
+        return self._handlers[type(command)](command, now)
+
+    def _hold_seats(self, cmd: HoldSeats, now: float) -> Outcome:
+        ids = cmd.seats
+        count = len(ids)
+        self._check_quantity(cmd.customer, count)
+        index = self.map.seat_index
+        seats = tuple([index(seat_id) for seat_id in ids])
+        if count > 1 and len(set(seats)) != count:
+            repeated = tuple(sorted({s for s in ids if ids.count(s) > 1}))
+            raise InvalidSeatError(f"seats requested twice: {', '.join(repeated)}", repeated)
+        states, price, section_of = self.states, self.map.section_price, self.map.seat_section
+        amount = 0
+        for seat in seats:
+            if states[seat]:
+                taken = tuple([ids[k] for k, s in enumerate(seats) if states[s]])
+                raise SeatUnavailableError(f"not available: {', '.join(taken)}", taken)
+            amount += price[section_of[seat]]
+        return self._hold(cmd, now, seats, -1, count, amount)
+
+    def _hold_best_available(self, cmd: HoldBestAvailable, now: float) -> Outcome:
+        quantity = cmd.quantity
+        self._check_quantity(cmd.customer, quantity)
+        section = self.map.section(cmd.section)
+        free = self.section_free[section]
+        if free < quantity:
+            raise SoldOutError(f"section {cmd.section} has {free} seats left", free)
+        seats = best_available(
+            self.states, self.map.row_span, self.row_free, self.map.section_rows[section],
+            quantity,
+        )
+        assert seats is not None  # free >= quantity guarantees a pick
+        return self._hold(cmd, now, seats, -1, quantity, self.map.section_price[section] * quantity)
+
+    def _hold_area(self, cmd: HoldArea, now: float) -> Outcome:
+        quantity = cmd.quantity
+        self._check_quantity(cmd.customer, quantity)
+        area = self.map.area(cmd.area)
+        free = self.map.area_capacity[area] - self.area_held[area] - self.area_sold[area]
+        if free < quantity:
+            raise SoldOutError(f"area {cmd.area} has {free} places left", free)
+        return self._hold(cmd, now, (), area, quantity, self.map.area_price[area] * quantity)
+
+    def _hold(self, cmd: HoldSeats | HoldBestAvailable | HoldArea, now: float,
+              seats: tuple[int, ...], area: int, quantity: int, amount: int) -> Outcome:
+        seq = self.seq + 1
+        key = cmd.key
+        event = SeatsHeld(
+            seq, now, seq, cmd.customer, seats, area, quantity, now + self.ttl, amount,
+            key, None if key is None else fingerprint(cmd),
+        )
+        self.apply(event)
+        return Outcome(event, (event,))
+
+    def _check_quantity(self, customer: str, quantity: int) -> None:
+        if type(quantity) is not int or quantity < 1:
+            raise InvalidQuantityError(f"quantity must be a positive integer, not {quantity!r}")
+        current = self.owned.get(customer, 0)
+        if current + quantity > self.limit:
+            raise LimitExceededError(
+                f"at most {self.limit} per customer; {current} already held or bought",
+                self.limit, current,
+            )
+
+    def _confirm(self, cmd: ConfirmHold, now: float) -> Outcome:
+        hold = self._find(cmd.hold_id, cmd.customer)
+        sale = self.sales.get(hold.hold_id)
+        if sale is not None:
+            if sale.payment_ref != cmd.payment_ref:
+                raise HoldAlreadySoldError(f"hold {hold.hold_id} was paid by another payment")
+            # The same payment confirming twice (worker and webhook): the first answer.
+            return Outcome(sale, ())
+        if hold.expires_at <= now:
+            raise HoldExpiredError(f"hold {hold.hold_id} expired")
+        return self._emit(HoldConfirmed, cmd, now, cmd.payment_ref)
+
+    def _release(self, cmd: ReleaseHold, now: float) -> Outcome:
+        hold = self._find(cmd.hold_id, cmd.customer)
+        if hold.hold_id in self.sales:
+            raise HoldAlreadySoldError(f"hold {hold.hold_id} is sold; refund it instead")
+        return self._emit(HoldReleased, cmd, now)
+
+    def _return_sale(self, cmd: ReturnSale, now: float) -> Outcome:
+        hold = self._find(cmd.hold_id, None)
+        if hold.hold_id not in self.sales:
+            raise HoldNotFoundError(f"hold {hold.hold_id} is not sold")
+        return self._emit(SaleReturned, cmd, now)
+
+    def _emit(self, kind: type[HoldConfirmed | HoldReleased | SaleReturned],
+              cmd: ConfirmHold | ReleaseHold | ReturnSale, now: float, *extra: str) -> Outcome:
+        key = cmd.key
+        event = kind(self.seq + 1, now, cmd.hold_id, *extra, key,
+                     None if key is None else fingerprint(cmd))
+        self.apply(event)
+        return Outcome(event, (event,))
+
+    def _expire(self, cmd: ExpireHolds, now: float) -> Outcome:
+        events: list[DomainEvent] = []
+        deadlines, holds, sales = self.deadlines, self.holds, self.sales
+        while deadlines and deadlines[0][0] <= now:
+            hold_id = heappop(deadlines)[1]
+            if hold_id not in holds or hold_id in sales:
+                continue  # stale: released, sold or already expired
+            event = HoldExpired(self.seq + 1, now, hold_id)
+            self.apply(event)
+            events.append(event)
+        return Outcome(None, tuple(events))
+
+    def _find(self, hold_id: int, customer: str | None) -> SeatsHeld:
+        hold = self.holds.get(hold_id)
+        if hold is not None and (customer is None or hold.customer == customer):
+            return hold
+        ended = self.ended.get(hold_id)
+        if ended is not None and ended[0] == "expired" and customer in (None, ended[1]):
+            raise HoldExpiredError(f"hold {hold_id} expired")
+        raise HoldNotFoundError(f"no hold {hold_id}")

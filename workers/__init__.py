@@ -1,0 +1,1 @@
+"""RabbitMQ consumers: payments (Stripe) and notifications (email, SMS)."""
