@@ -50,7 +50,8 @@ def run_module(name: str) -> list[Figure]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
-    console = Console()
+    # Wide enough for the notes column when piped (rich assumes 80 columns off a tty).
+    console = Console(width=None if sys.stdout.isatty() else 160)
     selected = [name for name in BENCHMARKS if args.only is None or args.only in name]
     if not selected:
         console.print(f"[red]bench: no benchmark matches --only {args.only!r}[/]")

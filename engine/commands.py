@@ -80,7 +80,9 @@ class ExpireHolds:
     key: ClassVar[None] = None
 
 
-Command = HoldSeats | HoldBestAvailable | HoldArea | ConfirmHold | ReleaseHold | ReturnSale | ExpireHolds
+Command = (
+    HoldSeats | HoldBestAvailable | HoldArea | ConfirmHold | ReleaseHold | ReturnSale | ExpireHolds
+)
 
 
 def fingerprint(command: Command) -> str:

@@ -10,7 +10,7 @@ idempotency key, that key and the command's fingerprint. Seats are dense indexes
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 # Slotted, not frozen, for construction speed on the hot path (see commands.py);
 # nothing mutates an event after it is built.
@@ -63,6 +63,7 @@ class HoldExpired:
     seq: int
     at: float
     hold_id: int
+    key: ClassVar[None] = None  # decided by the clock, never by a keyed command
 
 
 @dataclass(slots=True)

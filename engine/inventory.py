@@ -9,7 +9,6 @@ applies them before returning. A command either applies fully or raises a typed
 from __future__ import annotations
 
 from heapq import heappop
-from typing import NamedTuple
 
 from engine.commands import (
     Command,
@@ -45,15 +44,10 @@ from engine.selection import best_available
 from engine.state import InventoryState
 from engine.venue import SaleTerms, Venue
 
-
-class Outcome(NamedTuple):
-    """A command's answer (the event that answers it; None for expiry) and new events.
-
-    An idempotent replay answers with the first answer and no new events.
-    """
-
-    result: DomainEvent | None
-    events: tuple[DomainEvent, ...]
+# (answer, new events): the event that answers the command (None for expiry) and
+# the events it applied. An idempotent replay answers with the first answer and no
+# new events. A plain tuple: a NamedTuple costs 250 ns to build, 5% of a hold.
+type Outcome = tuple[DomainEvent | None, tuple[DomainEvent, ...]]
 
 
 class Inventory(InventoryState):
@@ -81,15 +75,14 @@ class Inventory(InventoryState):
             if prior is not None:
                 if prior[0] != fingerprint(command):
                     raise IdempotencyKeyReusedError(f"key {key!r} was used for another command")
-                return Outcome(prior[1], ())
+                return (prior[1], ())
         return self._handlers[type(command)](command, now)
 
     def _hold_seats(self, cmd: HoldSeats, now: float) -> Outcome:
         ids = cmd.seats
         count = len(ids)
         self._check_quantity(cmd.customer, count)
-        index = self.map.seat_index
-        seats = tuple([index(seat_id) for seat_id in ids])
+        seats = self.map.seat_indexes(ids)
         if count > 1 and len(set(seats)) != count:
             repeated = tuple(sorted({s for s in ids if ids.count(s) > 1}))
             raise InvalidSeatError(f"seats requested twice: {', '.join(repeated)}", repeated)
@@ -110,7 +103,10 @@ class Inventory(InventoryState):
         if free < quantity:
             raise SoldOutError(f"section {cmd.section} has {free} seats left", free)
         seats = best_available(
-            self.states, self.map.row_span, self.row_free, self.map.section_rows[section],
+            self.states,
+            self.map.row_span,
+            self.row_free,
+            self.map.section_rows[section],
             quantity,
         )
         assert seats is not None  # free >= quantity guarantees a pick
@@ -125,16 +121,32 @@ class Inventory(InventoryState):
             raise SoldOutError(f"area {cmd.area} has {free} places left", free)
         return self._hold(cmd, now, (), area, quantity, self.map.area_price[area] * quantity)
 
-    def _hold(self, cmd: HoldSeats | HoldBestAvailable | HoldArea, now: float,
-              seats: tuple[int, ...], area: int, quantity: int, amount: int) -> Outcome:
+    def _hold(
+        self,
+        cmd: HoldSeats | HoldBestAvailable | HoldArea,
+        now: float,
+        seats: tuple[int, ...],
+        area: int,
+        quantity: int,
+        amount: int,
+    ) -> Outcome:
         seq = self.seq + 1
         key = cmd.key
         event = SeatsHeld(
-            seq, now, seq, cmd.customer, seats, area, quantity, now + self.ttl, amount,
-            key, None if key is None else fingerprint(cmd),
+            seq,
+            now,
+            seq,
+            cmd.customer,
+            seats,
+            area,
+            quantity,
+            now + self.ttl,
+            amount,
+            key,
+            None if key is None else fingerprint(cmd),
         )
         self.apply(event)
-        return Outcome(event, (event,))
+        return (event, (event,))
 
     def _check_quantity(self, customer: str, quantity: int) -> None:
         if type(quantity) is not int or quantity < 1:
@@ -143,7 +155,8 @@ class Inventory(InventoryState):
         if current + quantity > self.limit:
             raise LimitExceededError(
                 f"at most {self.limit} per customer; {current} already held or bought",
-                self.limit, current,
+                self.limit,
+                current,
             )
 
     def _confirm(self, cmd: ConfirmHold, now: float) -> Outcome:
@@ -153,10 +166,20 @@ class Inventory(InventoryState):
             if sale.payment_ref != cmd.payment_ref:
                 raise HoldAlreadySoldError(f"hold {hold.hold_id} was paid by another payment")
             # The same payment confirming twice (worker and webhook): the first answer.
-            return Outcome(sale, ())
+            return (sale, ())
         if hold.expires_at <= now:
             raise HoldExpiredError(f"hold {hold.hold_id} expired")
-        return self._emit(HoldConfirmed, cmd, now, cmd.payment_ref)
+        key = cmd.key
+        event = HoldConfirmed(
+            self.seq + 1,
+            now,
+            cmd.hold_id,
+            cmd.payment_ref,
+            key,
+            None if key is None else fingerprint(cmd),
+        )
+        self.apply(event)
+        return (event, (event,))
 
     def _release(self, cmd: ReleaseHold, now: float) -> Outcome:
         hold = self._find(cmd.hold_id, cmd.customer)
@@ -170,13 +193,16 @@ class Inventory(InventoryState):
             raise HoldNotFoundError(f"hold {hold.hold_id} is not sold")
         return self._emit(SaleReturned, cmd, now)
 
-    def _emit(self, kind: type[HoldConfirmed | HoldReleased | SaleReturned],
-              cmd: ConfirmHold | ReleaseHold | ReturnSale, now: float, *extra: str) -> Outcome:
+    def _emit(
+        self,
+        kind: type[HoldReleased | SaleReturned],
+        cmd: ReleaseHold | ReturnSale,
+        now: float,
+    ) -> Outcome:
         key = cmd.key
-        event = kind(self.seq + 1, now, cmd.hold_id, *extra, key,
-                     None if key is None else fingerprint(cmd))
+        event = kind(self.seq + 1, now, cmd.hold_id, key, None if key is None else fingerprint(cmd))
         self.apply(event)
-        return Outcome(event, (event,))
+        return (event, (event,))
 
     def _expire(self, cmd: ExpireHolds, now: float) -> Outcome:
         events: list[DomainEvent] = []
@@ -188,7 +214,7 @@ class Inventory(InventoryState):
             event = HoldExpired(self.seq + 1, now, hold_id)
             self.apply(event)
             events.append(event)
-        return Outcome(None, tuple(events))
+        return (None, tuple(events))
 
     def _find(self, hold_id: int, customer: str | None) -> SeatsHeld:
         hold = self.holds.get(hold_id)

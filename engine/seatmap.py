@@ -18,9 +18,23 @@ class SeatMap:
     """Index arithmetic over a venue's seats, sections, rows and areas."""
 
     __slots__ = (
-        "area_capacity", "area_index", "area_names", "area_price", "numbers", "row_label",
-        "row_section", "row_span", "row_starts", "rows", "seat_count", "seat_row",
-        "seat_section", "section_index", "section_names", "section_price", "section_rows",
+        "area_capacity",
+        "area_index",
+        "area_names",
+        "area_price",
+        "numbers",
+        "row_label",
+        "row_section",
+        "row_span",
+        "row_starts",
+        "rows",
+        "seat_count",
+        "seat_row",
+        "seat_section",
+        "section_index",
+        "section_names",
+        "section_price",
+        "section_rows",
         "section_span",
     )
 
@@ -59,22 +73,29 @@ class SeatMap:
             self.section_rows.append(range(first_row, len(self.row_span)))
             self.section_span.append((first_seat, seat))
         self.seat_count = seat
-        # Canonical seat numbers only ("7", never "07", "+7", " 7" or "٧"), and the
+        # Canonical seat numbers only ("7", never "07", "+7", " 7" or non-ASCII digits), and the
         # lookup doubles as the int conversion.
         longest = max((r.seats for s in venue.sections for r in s.rows), default=0)
         self.numbers = {str(n): n for n in range(1, longest + 1)}
 
     def seat_index(self, seat_id: str) -> int:
         """The dense index of ``SECTION-ROW-NUMBER``; InvalidSeatError if it is not a seat."""
-        try:
-            prefix, _, number = seat_id.rpartition("-")
-        except AttributeError:  # not a string
-            prefix = number = ""
-        row = self.rows.get(prefix)
-        n = self.numbers.get(number)
-        if row is not None and n is not None and n <= row[1]:
-            return row[0] + n - 1
-        raise InvalidSeatError(f"{seat_id!r} is not a seat of this venue", (str(seat_id),))
+        return self.seat_indexes((seat_id,))[0]
+
+    def seat_indexes(self, seat_ids: tuple[str, ...]) -> tuple[int, ...]:
+        """Dense indexes of seat ids, in order; InvalidSeatError names the first bad one."""
+        rows, numbers, indexes = self.rows, self.numbers, []
+        for seat_id in seat_ids:
+            try:
+                prefix, _, number = seat_id.rpartition("-")
+            except AttributeError:  # not a string
+                prefix = number = ""
+            row = rows.get(prefix)
+            n = numbers.get(number)
+            if row is None or n is None or n > row[1]:
+                raise InvalidSeatError(f"{seat_id!r} is not a seat of this venue", (str(seat_id),))
+            indexes.append(row[0] + n - 1)
+        return tuple(indexes)
 
     def seat_id(self, index: int) -> str:
         """The ``SECTION-ROW-NUMBER`` id of a dense seat index."""

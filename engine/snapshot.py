@@ -29,8 +29,10 @@ def snapshot(inv: Inventory) -> dict[str, Any]:
         "seq": inv.seq,
         "states": bytes(inv.states),
         # Rows of field values rather than event dicts: a third of the size.
-        "holds": [[*astuple_shallow(h)[:4], list(h.seats), *astuple_shallow(h)[5:]]
-                  for h in inv.holds.values()],
+        "holds": [
+            [*astuple_shallow(h)[:4], list(h.seats), *astuple_shallow(h)[5:]]
+            for h in inv.holds.values()
+        ],
         "sales": [list(astuple_shallow(sale)) for sale in inv.sales.values()],
         "ended": [[hold_id, reason, customer] for hold_id, (reason, customer) in inv.ended.items()],
         "keys": [[key, fp, event_to_dict(event)] for key, (fp, event) in inv.keys.items()],
@@ -84,6 +86,7 @@ def recount(inv: Inventory) -> None:
     inv.section_sold = [states.count(SOLD, a, b) for a, b in m.section_span]
     inv.held = sum(inv.section_held) + sum(inv.area_held)
     inv.sold = sum(inv.section_sold) + sum(inv.area_sold)
-    inv.deadlines = [(h.expires_at, h.hold_id) for h in inv.holds.values()
-                     if h.hold_id not in inv.sales]
+    inv.deadlines = [
+        (h.expires_at, h.hold_id) for h in inv.holds.values() if h.hold_id not in inv.sales
+    ]
     heapify(inv.deadlines)

@@ -73,7 +73,7 @@ class InventoryState:
             raise SequenceGapError(f"event seq {event.seq} does not follow {self.seq}")
         self._appliers[type(event)](event)
         self.seq = event.seq
-        key = getattr(event, "key", None)
+        key = event.key
         if key is not None:
             self.keys[key] = (event.fingerprint, event)
 
@@ -81,7 +81,11 @@ class InventoryState:
         self.holds[e.hold_id] = e
         if e.area < 0:
             states, section_of, row_of = self.states, self.map.seat_section, self.map.seat_row
-            section_held, section_free, row_free = self.section_held, self.section_free, self.row_free
+            section_held, section_free, row_free = (
+                self.section_held,
+                self.section_free,
+                self.row_free,
+            )
             for seat in e.seats:
                 states[seat] = HELD
                 section = section_of[seat]
@@ -121,8 +125,9 @@ class InventoryState:
         del self.sales[e.hold_id]
         self._free(self.holds.pop(e.hold_id), "returned", self.section_sold, self.area_sold)
 
-    def _free(self, hold: SeatsHeld, reason: str, section_count: list[int],
-              area_count: list[int]) -> None:
+    def _free(
+        self, hold: SeatsHeld, reason: str, section_count: list[int], area_count: list[int]
+    ) -> None:
         """Give a hold's seats back; ``*_count`` are the held or the sold counters."""
         if hold.area < 0:
             states, section_of, row_of = self.states, self.map.seat_section, self.map.seat_row

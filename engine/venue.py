@@ -104,8 +104,12 @@ class SaleTerms:
         return {
             "currency": self.currency,
             "tiers": [
-                {"name": t.name, "amount": t.amount, "sections": list(t.sections),
-                 "areas": list(t.areas)}
+                {
+                    "name": t.name,
+                    "amount": t.amount,
+                    "sections": list(t.sections),
+                    "areas": list(t.areas),
+                }
                 for t in self.tiers
             ],
             "max_per_customer": self.max_per_customer,
@@ -116,8 +120,9 @@ class SaleTerms:
     def from_dict(cls, data: dict[str, Any]) -> SaleTerms:
         try:
             tiers = tuple(
-                PriceTier(t["name"], t["amount"], tuple(t.get("sections", ())),
-                          tuple(t.get("areas", ())))
+                PriceTier(
+                    t["name"], t["amount"], tuple(t.get("sections", ())), tuple(t.get("areas", ()))
+                )
                 for t in data["tiers"]
             )
             return cls(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.inventory import Inventory
 from engine.events import SeatsHeld
+from engine.inventory import Inventory
 
 SEAT_CODES = bytes.maketrans(b"\x00\x01\x02", b"AHS")  # available, held, sold
 
@@ -39,9 +39,12 @@ def seat_states(inv: Inventory) -> dict[str, Any]:
     sections = []
     for s_index, name in enumerate(m.section_names):
         rows = [
-            {"label": m.row_label[r],
-             "states": bytes(inv.states[m.row_span[r][0]:sum(m.row_span[r])])
-             .translate(SEAT_CODES).decode("ascii")}
+            {
+                "label": m.row_label[r],
+                "states": bytes(inv.states[m.row_span[r][0] : sum(m.row_span[r])])
+                .translate(SEAT_CODES)
+                .decode("ascii"),
+            }
             for r in m.section_rows[s_index]
         ]
         sections.append({"name": name, "rows": rows})

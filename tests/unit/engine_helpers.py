@@ -9,8 +9,10 @@ def venue(rows: dict[str, list[int]] | None = None, areas: dict[str, int] | None
     """``rows`` maps a section name to its row sizes (rows labelled 1, 2, ...)."""
     rows = {"A": [4, 4]} if rows is None and areas is None else rows or {}
     return Venue(
-        tuple(Section(name, tuple(Row(str(i + 1), n) for i, n in enumerate(sizes)))
-              for name, sizes in rows.items()),
+        tuple(
+            Section(name, tuple(Row(str(i + 1), n) for i, n in enumerate(sizes)))
+            for name, sizes in rows.items()
+        ),
         tuple(Area(name, cap) for name, cap in (areas or {}).items()),
     )
 
@@ -18,13 +20,18 @@ def venue(rows: dict[str, list[int]] | None = None, areas: dict[str, int] | None
 def terms_for(v: Venue, amount: int = 1000, limit: int = 6, ttl: float = 600.0) -> SaleTerms:
     return SaleTerms(
         "EUR",
-        (PriceTier("all", amount, tuple(s.name for s in v.sections), tuple(a.name for a in v.areas)),),
+        (
+            PriceTier(
+                "all", amount, tuple(s.name for s in v.sections), tuple(a.name for a in v.areas)
+            ),
+        ),
         max_per_customer=limit,
         hold_ttl_seconds=ttl,
     )
 
 
-def inventory(rows: dict[str, list[int]] | None = None, areas: dict[str, int] | None = None,
-              **kw: float) -> Inventory:
+def inventory(
+    rows: dict[str, list[int]] | None = None, areas: dict[str, int] | None = None, **kw: float
+) -> Inventory:
     v = venue(rows, areas)
     return Inventory(v, terms_for(v, **kw))  # type: ignore[arg-type]

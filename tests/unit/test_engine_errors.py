@@ -36,7 +36,7 @@ def inv():
 
 
 def hold(inv, *seats: str, customer: str = "ann", key: str | None = None) -> int:
-    return inv.handle(HoldSeats(customer, seats, key), NOW).result.hold_id
+    return inv.handle(HoldSeats(customer, seats, key), NOW)[0].hold_id
 
 
 def test_seat_unavailable_names_the_taken_seats(inv) -> None:
@@ -47,8 +47,22 @@ def test_seat_unavailable_names_the_taken_seats(inv) -> None:
     assert inv.held == 2
 
 
-@pytest.mark.parametrize("seat", ["A-1-5", "A-3-1", "B-1-1", "A-1-0", "A-1-01", "A-1-+1",
-                                  "A-1- 1", "A-1-١", "A1", "", "A-1-1-1"])
+@pytest.mark.parametrize(
+    "seat",
+    [
+        "A-1-5",
+        "A-3-1",
+        "B-1-1",
+        "A-1-0",
+        "A-1-01",
+        "A-1-+1",
+        "A-1- 1",
+        "A-1-\u0661",  # an Arabic-Indic digit one
+        "A1",
+        "",
+        "A-1-1-1",
+    ],
+)
 def test_invalid_seat_ids(inv, seat: str) -> None:
     with pytest.raises(InvalidSeatError) as err:
         hold(inv, seat)
@@ -123,7 +137,7 @@ def test_hold_expired_before_and_after_the_expiry_command(inv) -> None:
     hold_id = hold(inv, "A-1-1")
     with pytest.raises(HoldExpiredError):
         inv.handle(ConfirmHold(hold_id, "pi_1"), NOW + 60)
-    assert inv.handle(ExpireHolds(), NOW + 60).events[0].hold_id == hold_id
+    assert inv.handle(ExpireHolds(), NOW + 60)[1][0].hold_id == hold_id
     with pytest.raises(HoldExpiredError):
         inv.handle(ConfirmHold(hold_id, "pi_1"), NOW + 61)
     with pytest.raises(HoldNotFoundError):  # expiry says nothing to strangers
@@ -132,9 +146,9 @@ def test_hold_expired_before_and_after_the_expiry_command(inv) -> None:
 
 def test_sold_hold_cannot_be_released_or_paid_twice(inv) -> None:
     hold_id = hold(inv, "A-1-1")
-    first = inv.handle(ConfirmHold(hold_id, "pi_1"), NOW).result
+    first = inv.handle(ConfirmHold(hold_id, "pi_1"), NOW)[0]
     again = inv.handle(ConfirmHold(hold_id, "pi_1"), NOW + 1)
-    assert again.result == first and again.events == ()
+    assert again[0] == first and again[1] == ()
     with pytest.raises(HoldAlreadySoldError):
         inv.handle(ConfirmHold(hold_id, "pi_2"), NOW)
     with pytest.raises(HoldAlreadySoldError):
@@ -144,16 +158,23 @@ def test_sold_hold_cannot_be_released_or_paid_twice(inv) -> None:
 def test_idempotency_key_replays_and_refuses_reuse(inv) -> None:
     first = inv.handle(HoldSeats("ann", ("A-1-1",), "k"), NOW)
     again = inv.handle(HoldSeats("ann", ("A-1-1",), "k"), NOW + 5)
-    assert again.result == first.result and again.events == ()
+    assert again[0] == first[0] and again[1] == ()
     assert inv.held == 1
     with pytest.raises(IdempotencyKeyReusedError):
         inv.handle(HoldSeats("ann", ("A-1-2",), "k"), NOW)
 
 
-@pytest.mark.parametrize("error", [
-    SeatUnavailableError("x", ("A-1-1",)), SoldOutError("x", 3), LimitExceededError("x", 6, 4),
-    InvalidSeatError("x", ("Z",)), InvalidAreaError("x", "Z"), HoldNotFoundError("x"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        SeatUnavailableError("x", ("A-1-1",)),
+        SoldOutError("x", 3),
+        LimitExceededError("x", 6, 4),
+        InvalidSeatError("x", ("Z",)),
+        InvalidAreaError("x", "Z"),
+        HoldNotFoundError("x"),
+    ],
+)
 def test_errors_survive_pickling(error: Exception) -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is type(error)

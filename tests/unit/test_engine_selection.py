@@ -12,7 +12,7 @@ NOW = 1_000.0
 
 
 def best(inv, quantity: int, customer: str = "buyer") -> list[str]:
-    held = inv.handle(HoldBestAvailable(customer, "A", quantity), NOW).result
+    held = inv.handle(HoldBestAvailable(customer, "A", quantity), NOW)[0]
     return inv.map.seat_ids(held.seats)
 
 

@@ -38,7 +38,8 @@ CUSTOMERS = st.sampled_from(["alice", "bob", "carol", "dave"])
 KEYS = st.none() | st.sampled_from(["k1", "k2", "k3"])
 
 sections_st = st.dictionaries(
-    st.sampled_from(["A", "B", "C-1"]), st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    st.sampled_from(["A", "B", "C-1"]),
+    st.lists(st.integers(1, 6), min_size=1, max_size=4),
     max_size=3,
 )
 areas_st = st.dictionaries(st.sampled_from(["FLOOR", "PIT"]), st.integers(1, 8), max_size=2)
@@ -47,10 +48,21 @@ areas_st = st.dictionaries(st.sampled_from(["FLOOR", "PIT"]), st.integers(1, 8),
 class InventoryMachine(RuleBasedStateMachine):
     """Drives one inventory and a log of everything it emitted."""
 
-    @initialize(sections=sections_st, areas=areas_st, limit=st.integers(1, 6),
-                ttl=st.integers(1, 30), start=st.floats(0, 1e9))
-    def build(self, sections: dict[str, list[int]], areas: dict[str, int], limit: int,
-              ttl: int, start: float) -> None:
+    @initialize(
+        sections=sections_st,
+        areas=areas_st,
+        limit=st.integers(1, 6),
+        ttl=st.integers(1, 30),
+        start=st.floats(0, 1e9),
+    )
+    def build(
+        self,
+        sections: dict[str, list[int]],
+        areas: dict[str, int],
+        limit: int,
+        ttl: int,
+        start: float,
+    ) -> None:
         assume(sections or areas)
         self.venue = venue(sections, areas)
         self.terms = terms_for(self.venue, limit=limit, ttl=ttl)
@@ -68,7 +80,7 @@ class InventoryMachine(RuleBasedStateMachine):
         key = getattr(command, "key", None)
         prior = self.answers.get(key) if key else None
         try:
-            outcome = self.inv.handle(command, self.now)
+            result, events = self.inv.handle(command, self.now)
         except IdempotencyKeyReusedError:
             assert prior is not None and prior[0] != fingerprint(command)
             assert snapshot(self.inv) == before
@@ -79,18 +91,19 @@ class InventoryMachine(RuleBasedStateMachine):
             return
         if prior is not None:
             assert prior[0] == fingerprint(command)
-            assert outcome.result == prior[1] and outcome.events == ()
+            assert result == prior[1] and events == ()
             assert snapshot(self.inv) == before
             return
-        self.log.extend(outcome.events)
-        if key and outcome.events:
-            self.answers[key] = (fingerprint(command), outcome.result)
-        returned = {s for e in outcome.events if isinstance(e, SaleReturned)
-                    for s in self.log_hold(e.hold_id).seats}
+        self.log.extend(events)
+        if key and events:
+            self.answers[key] = (fingerprint(command), result)
+        returned = {
+            s for e in events if isinstance(e, SaleReturned) for s in self.log_hold(e.hold_id).seats
+        }
         for seat in sold_before - returned:
             assert self.inv.states[seat] == SOLD, "a sold seat came back without a refund"
-        if isinstance(outcome.result, SeatsHeld):
-            assert all(before["states"][s] == FREE for s in outcome.result.seats)
+        if isinstance(result, SeatsHeld):
+            assert all(before["states"][s] == FREE for s in result.seats)
 
     def log_hold(self, hold_id: int) -> SeatsHeld:
         return next(e for e in self.log if isinstance(e, SeatsHeld) and e.hold_id == hold_id)
@@ -105,7 +118,7 @@ class InventoryMachine(RuleBasedStateMachine):
 
     @rule(customer=CUSTOMERS, key=KEYS, data=st.data())
     def hold_seats(self, customer: str, key: str | None, data: st.DataObject) -> None:
-        pool = self.seat_ids + ["Z-1-1", "A-1-0", "A-1-01", "A-9-1", "nope"]
+        pool = [*self.seat_ids, "Z-1-1", "A-1-0", "A-1-01", "A-9-1", "nope"]
         seats = data.draw(st.lists(st.sampled_from(pool), max_size=4))
         self.run(HoldSeats(customer, tuple(seats), key))
 
@@ -119,10 +132,15 @@ class InventoryMachine(RuleBasedStateMachine):
         area = data.draw(st.sampled_from([*self.inv.map.area_names, "NOPE"]))
         self.run(HoldArea(customer, area, quantity, key))
 
-    @rule(key=KEYS, ref=st.sampled_from(["pi_1", "pi_2"]), data=st.data(),
-          as_customer=st.none() | CUSTOMERS)
-    def confirm(self, key: str | None, ref: str, data: st.DataObject,
-                as_customer: str | None) -> None:
+    @rule(
+        key=KEYS,
+        ref=st.sampled_from(["pi_1", "pi_2"]),
+        data=st.data(),
+        as_customer=st.none() | CUSTOMERS,
+    )
+    def confirm(
+        self, key: str | None, ref: str, data: st.DataObject, as_customer: str | None
+    ) -> None:
         self.run(ConfirmHold(self.some_hold(data), ref, as_customer, key))
 
     @rule(key=KEYS, data=st.data(), as_customer=st.none() | CUSTOMERS)
@@ -136,8 +154,11 @@ class InventoryMachine(RuleBasedStateMachine):
     @rule()
     def expire(self) -> None:
         self.run(ExpireHolds())
-        assert all(h.expires_at > self.now for h in self.inv.holds.values()
-                   if h.hold_id not in self.inv.sales)
+        assert all(
+            h.expires_at > self.now
+            for h in self.inv.holds.values()
+            if h.hold_id not in self.inv.sales
+        )
 
     # -- invariants ----------------------------------------------------------
 
@@ -149,8 +170,10 @@ class InventoryMachine(RuleBasedStateMachine):
         for part in (*view["sections"].values(), *view["areas"].values()):
             assert min(part.values()) >= 0
             assert part["available"] + part["held"] + part["sold"] == part["capacity"]
-        assert sum(p["held"] for p in (*view["sections"].values(), *view["areas"].values())) \
+        assert (
+            sum(p["held"] for p in (*view["sections"].values(), *view["areas"].values()))
             == inv.held
+        )
 
     @invariant()
     def seats_belong_to_one_hold(self) -> None:
@@ -189,7 +212,9 @@ class InventoryMachine(RuleBasedStateMachine):
 
 
 InventoryMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None,
+    max_examples=150,
+    stateful_step_count=40,
+    deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
 TestInventoryProperties = InventoryMachine.TestCase
