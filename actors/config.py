@@ -1,0 +1,38 @@
+"""Settings the inventory actors and their router are built with.
+
+Plain dataclasses (picklable: Ray ships them to the actor's process); the API's
+``Settings`` fills them in at its composition root.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NAMESPACE = "ticketing"
+
+
+def actor_name(stream: str) -> str:
+    """The Ray actor name of an inventory stream (an event id, or ``event#shard``)."""
+    return f"inventory:{stream}"
+
+
+@dataclass(frozen=True, slots=True)
+class ActorConfig:
+    """How an inventory actor journals, snapshots, expires and publishes."""
+
+    journal_url: str = "sqlite:///var/journal.db"
+    snapshot_every: int = 10_000  # events between snapshots
+    expiry_interval_s: float = 0.5  # the expiry timer's period
+    amqp_url: str | None = None  # outbox relay off when None
+    max_batch_events: int = 20_000  # cap on one journal write
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    """How the API's router coalesces requests into actor calls."""
+
+    namespace: str = NAMESPACE
+    flush_after_s: float = 0.002  # wait at most this long to fill a batch
+    max_batch: int = 256  # flush at once when this many commands wait
+    actor: ActorConfig = field(default_factory=ActorConfig)
+    num_cpus: float = 0.0  # actors are I/O bound; do not reserve a core each

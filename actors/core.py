@@ -1,0 +1,224 @@
+"""The inventory core: one engine aggregate, group-committed to a journal.
+
+Single writer, no locks: every command is decided against the in-memory state
+(which already includes events still waiting for the disk) and its events are
+queued for the next journal write in the same step, with no ``await`` in between,
+so the event loop makes decide-and-record atomic. Callers are answered only once
+the journal holds everything decided before their answer. While one write is in
+flight, new events pile up and go out together in the next one: one durable
+write per batch, not per request.
+
+If a write fails, no in-memory change may outlive it: every waiting caller gets a
+retryable ``InventoryUnavailableError`` and the state is rebuilt from the journal
+(as Akka Persistence stops an actor whose persist failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from actors.errors import InventoryUnavailableError
+from actors.journal import Journal, JournalError, Recovered
+from engine import (
+    Command,
+    DomainEvent,
+    ExpireHolds,
+    Inventory,
+    InventoryError,
+    SaleTerms,
+    Venue,
+    event_from_dict,
+    event_to_dict,
+    restore,
+    snapshot,
+)
+
+log = logging.getLogger(__name__)
+
+Answer = DomainEvent | InventoryError | None
+
+
+def rebuild(recovered: Recovered, venue: Venue, terms: SaleTerms) -> Inventory:
+    """The inventory from its latest snapshot plus the events journaled after it."""
+    inv = restore(recovered.snapshot) if recovered.snapshot else Inventory(venue, terms)
+    for data in recovered.events:
+        inv.apply(event_from_dict(data))
+    return inv
+
+
+class InventoryCore:
+    """Decides commands, journals their events in batches, answers when durable."""
+
+    def __init__(
+        self,
+        stream: str,
+        journal: Journal,
+        inventory: Inventory,
+        *,
+        snapshot_every: int = 10_000,
+        max_batch_events: int = 20_000,
+        clock: Callable[[], float] = time.time,
+        on_commit: Callable[[int], None] | None = None,
+    ) -> None:
+        self.stream = stream
+        self.journal = journal
+        self.inv = inventory
+        self.clock = clock
+        self.snapshot_every = snapshot_every
+        self.max_batch_events = max_batch_events
+        self.on_commit = on_commit
+        self.durable_seq = inventory.seq
+        self.snapshot_seq = inventory.seq
+        self.ready = True
+        self.batches = 0  # journal writes, for the mean batch size
+        self.committed_events = 0
+        self._pending: list[DomainEvent] = []
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- commands ------------------------------------------------------------------
+
+    async def execute(self, commands: Sequence[Command]) -> list[Answer]:
+        """Each command's answer (its event or its domain error), once durable."""
+        if not self.ready:
+            raise InventoryUnavailableError(f"{self.stream}: rebuilding after a journal failure")
+        now = self.clock()
+        # Lazy expiry first, so no command sees a hold whose deadline has passed.
+        self._record(self.inv.handle(ExpireHolds(), now)[1])
+        answers: list[Answer] = []
+        for command in commands:
+            try:
+                result, events = self.inv.handle(command, now)
+            except InventoryError as refused:
+                answers.append(refused)
+                continue
+            except Exception as bug:  # a bug may have left a half-applied change: rebuild
+                log.exception("command failed stream=%s command=%r", self.stream, command)
+                await self._fail(bug)
+                raise InventoryUnavailableError(f"{self.stream}: internal error, retry") from bug
+            self._record(events)
+            answers.append(result)
+        # Even a refusal or a replayed answer may rest on events not yet on disk:
+        # wait for everything decided so far, so no answer outruns the journal.
+        await self.durable(self.inv.seq)
+        return answers
+
+    async def expire(self) -> int:
+        """Expire overdue holds (the timer's job); how many expired."""
+        if not self.ready:
+            return 0
+        events = self.inv.handle(ExpireHolds(), self.clock())[1]
+        self._record(events)
+        await self.durable(self.inv.seq)
+        return len(events)
+
+    def _record(self, events: Sequence[DomainEvent]) -> None:
+        self._pending.extend(events)
+
+    # -- group commit --------------------------------------------------------------
+
+    async def durable(self, seq: int) -> None:
+        """Return once the journal holds every event up to ``seq``."""
+        if seq <= self.durable_seq:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((seq, waiter))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_batches())
+        await waiter
+
+    async def _write_batches(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self.max_batch_events]
+                del self._pending[: len(batch)]
+                try:
+                    await self.journal.append(self.stream, [event_to_dict(e) for e in batch])
+                except (JournalError, OSError, ValueError) as exc:
+                    await self._fail(exc)
+                    return
+                self.batches += 1
+                self.committed_events += len(batch)
+                self.durable_seq = batch[-1].seq
+                self._wake(self.durable_seq)
+                if self.on_commit is not None:
+                    self.on_commit(self.durable_seq)
+                self._maybe_snapshot()
+        finally:
+            self._writer = None
+
+    def _wake(self, upto: int) -> None:
+        still = []
+        for seq, waiter in self._waiters:
+            if seq <= upto:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                still.append((seq, waiter))
+        self._waiters = still
+
+    async def _fail(self, exc: BaseException) -> None:
+        """Fail every waiter, drop unjournaled state and rebuild from the journal."""
+        log.error("journal write failed stream=%s error=%r: rebuilding", self.stream, exc)
+        self.ready = False
+        error = InventoryUnavailableError(f"{self.stream}: journal write failed ({exc})")
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+        self._waiters, self._pending = [], []
+        self._spawn(self._recover())
+
+    async def _recover(self) -> None:
+        delay = 0.05
+        while True:
+            try:
+                recovered = await self.journal.recover(self.stream)
+                break
+            except JournalError as exc:
+                log.warning("journal still unavailable stream=%s error=%r", self.stream, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        self.inv = rebuild(recovered, self.inv.venue, self.inv.terms)
+        self.durable_seq = self.inv.seq
+        self.ready = True
+        log.info("rebuilt stream=%s seq=%d", self.stream, self.inv.seq)
+
+    # -- snapshots -----------------------------------------------------------------
+
+    def _maybe_snapshot(self) -> None:
+        if self.inv.seq - self.snapshot_seq >= self.snapshot_every:
+            self.snapshot_seq = self.inv.seq
+            self._spawn(self.save_snapshot())
+
+    async def save_snapshot(self) -> int:
+        """Snapshot the current state once it is all durable; its sequence number."""
+        data, seq = snapshot(self.inv), self.inv.seq
+        try:
+            await self.durable(seq)  # may include events still pending: write them first
+            await self.journal.save_snapshot(self.stream, seq, data)
+        except (JournalError, InventoryUnavailableError) as exc:
+            log.warning("snapshot failed stream=%s seq=%d error=%r", self.stream, seq, exc)
+            self.snapshot_seq = min(self.snapshot_seq, self.durable_seq)  # try again later
+            raise
+        log.info("snapshot stream=%s seq=%d", self.stream, seq)
+        return seq
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        """Flush, snapshot and close the journal (graceful shutdown)."""
+        if self.ready:
+            await self.durable(self.inv.seq)
+            if self.inv.seq > self.snapshot_seq:
+                await self.save_snapshot()
+        for task in list(self._background):
+            task.cancel()
+        await self.journal.close()

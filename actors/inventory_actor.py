@@ -1,0 +1,141 @@
+"""The Ray actor that owns one event's inventory (or one shard of it).
+
+Thin by design: it restores an ``InventoryCore`` in ``__init__`` (so Ray delivers
+no call before the state is back), runs the expiry timer and the outbox relay,
+and forwards batches of commands. Named ``inventory:<stream>``, detached and
+restarted without limit by Ray; after a restart ``__init__`` runs again and
+recovers from the snapshot plus the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from actors.config import ActorConfig
+from actors.core import Answer, InventoryCore, rebuild
+from actors.journal import Recovered, open_journal
+from engine import Command, SaleTerms, Venue
+from engine.views import availability, hold_view, seat_states
+
+log = logging.getLogger(__name__)
+
+
+def _recover_blocking(url: str, stream: str) -> Recovered:
+    """Read the journal from a private event loop: ``__init__`` may not await."""
+
+    async def read() -> Recovered:
+        journal = open_journal(url)
+        try:
+            return await journal.recover(stream)
+        finally:
+            await journal.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, read()).result()
+
+
+class InventoryActor:
+    """One event's single writer. Decorated with ``ray.remote`` by the router."""
+
+    def __init__(
+        self,
+        stream: str,
+        event_id: str,
+        venue: dict[str, Any],
+        terms: dict[str, Any],
+        config: ActorConfig,
+    ) -> None:
+        self.stream = stream
+        self.event_id = event_id
+        self.config = config
+        recovered = _recover_blocking(config.journal_url, stream)
+        inventory = rebuild(recovered, Venue.from_dict(venue), SaleTerms.from_dict(terms))
+        self.core = InventoryCore(
+            stream,
+            open_journal(config.journal_url),
+            inventory,
+            snapshot_every=config.snapshot_every,
+            max_batch_events=config.max_batch_events,
+            on_commit=self._committed,
+        )
+        self.relay: Any = None
+        self._timer: asyncio.Task[None] | None = None
+        log.info(
+            "restored stream=%s seq=%d events_replayed=%d",
+            stream,
+            inventory.seq,
+            len(recovered.events),
+        )
+
+    def _start_background(self) -> None:
+        # Started on the first call: __init__ runs before the actor's loop serves.
+        if self._timer is None:
+            self._timer = asyncio.create_task(self._expire_forever())
+            if self.config.amqp_url:
+                from actors.outbox import OutboxRelay
+
+                self.relay = OutboxRelay(
+                    self.core.journal, self.stream, self.event_id, self.config.amqp_url
+                )
+                self.relay.start()
+
+    def _committed(self, seq: int) -> None:
+        if self.relay is not None:
+            self.relay.notify()
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.expiry_interval_s)
+            try:
+                await self.core.expire()
+            except Exception:  # the journal may be down: the next tick retries
+                log.exception("expiry tick failed stream=%s", self.stream)
+
+    async def execute(self, commands: list[Command]) -> list[Answer]:
+        """Answers, in order: a domain event, or the domain error refusing it."""
+        self._start_background()
+        return await self.core.execute(commands)
+
+    async def availability(self) -> dict[str, Any]:
+        self._start_background()
+        return availability(self.core.inv)
+
+    async def seats(self) -> dict[str, Any]:
+        return seat_states(self.core.inv)
+
+    async def hold(self, hold_id: int) -> dict[str, Any] | None:
+        hold = self.core.inv.holds.get(hold_id)
+        return hold_view(self.core.inv, hold) if hold is not None else None
+
+    async def status(self) -> dict[str, Any]:
+        """What an operator needs: sequence numbers, batching and outbox lag."""
+        import ray
+
+        core = self.core
+        return {
+            "stream": self.stream,
+            "event_id": self.event_id,
+            "seq": core.inv.seq,
+            "durable_seq": core.durable_seq,
+            "snapshot_seq": core.snapshot_seq,
+            "ready": core.ready,
+            "batches": core.batches,
+            "mean_batch": core.committed_events / core.batches if core.batches else 0.0,
+            "outbox_lag": getattr(self.relay, "lag", None),
+            "node_id": ray.get_runtime_context().get_node_id(),
+        }
+
+    async def snapshot(self) -> int:
+        return await self.core.save_snapshot()
+
+    async def shutdown(self) -> int:
+        """Flush, snapshot and stop background work (before a planned stop)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.relay is not None:
+            await self.relay.stop()
+        await self.core.close()
+        return self.core.inv.seq

@@ -1,0 +1,45 @@
+"""Journals: where inventory actors make their events durable before answering.
+
+``open_journal(url)`` picks the adapter from ``JOURNAL_URL``:
+``sqlite:///path/to/journal.db`` (embedded default), ``mongodb://...`` (production)
+or ``memory://`` (not durable: benchmarks' upper bound only).
+"""
+
+from __future__ import annotations
+
+from actors.journal.base import (
+    EncodedEvent,
+    Journal,
+    JournalConflictError,
+    JournalError,
+    JournalUnavailableError,
+    Recovered,
+)
+
+
+def open_journal(url: str) -> Journal:
+    """A journal for ``url``; opens nothing until first used."""
+    if url.startswith("sqlite:///"):
+        from actors.journal.sqlite import SqliteJournal
+
+        return SqliteJournal(url.removeprefix("sqlite:///"))
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        from actors.journal.mongo import MongoJournal
+
+        return MongoJournal(url)
+    if url == "memory://":
+        from actors.journal.memory import MemoryJournal
+
+        return MemoryJournal()
+    raise ValueError(f"unsupported JOURNAL_URL {url!r}: use sqlite:///, mongodb:// or memory://")
+
+
+__all__ = [
+    "EncodedEvent",
+    "Journal",
+    "JournalConflictError",
+    "JournalError",
+    "JournalUnavailableError",
+    "Recovered",
+    "open_journal",
+]
