@@ -70,8 +70,11 @@ class InventoryRouter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def open(self, event_id: str, venue: Venue, terms: SaleTerms) -> None:
-        """Create the event's actor (or find it if it exists): done at publish."""
+    async def open(self, event_id: str, venue: Venue, terms: SaleTerms, **options: Any) -> None:
+        """Create the event's actor (or find it if it exists): done at publish.
+
+        ``options`` go to Ray (e.g. a ``scheduling_strategy`` to place it on a node).
+        """
         handle = RemoteInventory.options(
             name=actor_name(event_id),
             namespace=self.config.namespace,
@@ -79,6 +82,7 @@ class InventoryRouter:
             max_restarts=-1,
             get_if_exists=True,
             num_cpus=self.config.num_cpus,
+            **options,
         ).remote(event_id, event_id, venue.to_dict(), terms.to_dict(), self.config.actor)
         await handle.availability.remote()  # returns once __init__ has restored the state
         self._handles[event_id] = handle
