@@ -1,4 +1,4 @@
-"""The inventory core: one engine aggregate, group-committed to a journal.
+"""The actor's core: one engine aggregate, group-committed to a journal.
 
 Single writer, no locks: every command is decided against the in-memory state
 (which already includes events still waiting for the disk) and its events are
@@ -22,55 +22,44 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from actors.errors import InventoryUnavailableError
-from actors.journal import Journal, JournalError, Recovered
-from engine import (
-    Command,
-    DomainEvent,
-    ExpireHolds,
-    Inventory,
-    InventoryError,
-    SaleTerms,
-    Venue,
-    event_from_dict,
-    event_to_dict,
-    restore,
-    snapshot,
-)
+from actors.journal import Journal, JournalError
+from actors.kinds import AggregateKind
+from engine import Command, DomainEvent, InventoryError, event_to_dict
 
 log = logging.getLogger(__name__)
 
 Answer = DomainEvent | InventoryError | None
 
 
-def rebuild(recovered: Recovered, venue: Venue, terms: SaleTerms) -> Inventory:
-    """The inventory from its latest snapshot plus the events journaled after it."""
-    inv = restore(recovered.snapshot) if recovered.snapshot else Inventory(venue, terms)
-    for data in recovered.events:
-        inv.apply(event_from_dict(data))
-    return inv
-
-
 class InventoryCore:
-    """Decides commands, journals their events in batches, answers when durable."""
+    """Decides commands, journals their events in batches, answers when durable.
+
+    ``inv`` is the aggregate: an event's ``Inventory`` or, for a sharded event, its
+    quota ledger; ``kind`` says how to snapshot, restore and expire it.
+    """
 
     def __init__(
         self,
         stream: str,
         journal: Journal,
-        inventory: Inventory,
+        kind: AggregateKind,
+        inventory: Any,
         *,
         snapshot_every: int = 10_000,
         max_batch_events: int = 20_000,
         clock: Callable[[], float] = time.time,
         on_commit: Callable[[int], None] | None = None,
+        outbox: bool = False,
     ) -> None:
         self.stream = stream
         self.journal = journal
+        self.kind = kind
         self.inv = inventory
         self.clock = clock
         self.snapshot_every = snapshot_every
         self.max_batch_events = max_batch_events
         self.on_commit = on_commit
+        self.outbox = outbox  # False: nothing publishes, so nothing holds compaction back
         self.durable_seq = inventory.seq
         self.snapshot_seq = inventory.seq
         self.ready = True
@@ -89,7 +78,7 @@ class InventoryCore:
             raise InventoryUnavailableError(f"{self.stream}: rebuilding after a journal failure")
         now = self.clock()
         # Lazy expiry first, so no command sees a hold whose deadline has passed.
-        self._record(self.inv.handle(ExpireHolds(), now)[1])
+        self._record(self.inv.handle(self.kind.expire_command(), now)[1])
         answers: list[Answer] = []
         for command in commands:
             try:
@@ -112,7 +101,7 @@ class InventoryCore:
         """Expire overdue holds (the timer's job); how many expired."""
         if not self.ready:
             return 0
-        events = self.inv.handle(ExpireHolds(), self.clock())[1]
+        events = self.inv.handle(self.kind.expire_command(), self.clock())[1]
         self._record(events)
         await self.durable(self.inv.seq)
         return len(events)
@@ -183,7 +172,7 @@ class InventoryCore:
                 log.warning("journal still unavailable stream=%s error=%r", self.stream, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-        self.inv = rebuild(recovered, self.inv.venue, self.inv.terms)
+        self.inv = self.kind.rebuild(recovered)
         self.durable_seq = self.inv.seq
         self.ready = True
         log.info("rebuilt stream=%s seq=%d", self.stream, self.inv.seq)
@@ -197,9 +186,11 @@ class InventoryCore:
 
     async def save_snapshot(self) -> int:
         """Snapshot the current state once it is all durable; its sequence number."""
-        data, seq = snapshot(self.inv), self.inv.seq
+        data, seq = self.kind.snapshot(self.inv), self.inv.seq
         try:
             await self.durable(seq)  # may include events still pending: write them first
+            if not self.outbox:
+                await self.journal.mark_published(self.stream, seq)
             await self.journal.save_snapshot(self.stream, seq, data)
         except (JournalError, InventoryUnavailableError) as exc:
             log.warning("snapshot failed stream=%s seq=%d error=%r", self.stream, seq, exc)

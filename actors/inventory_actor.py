@@ -15,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from actors.config import ActorConfig
-from actors.core import Answer, InventoryCore, rebuild
+from actors.core import Answer, InventoryCore
 from actors.journal import Recovered, open_journal
-from engine import Command, SaleTerms, Venue
+from actors.kinds import kind_from_spec
+from engine import Command
 from engine.views import availability, hold_view, seat_states
 
 log = logging.getLogger(__name__)
@@ -38,28 +39,33 @@ def _recover_blocking(url: str, stream: str) -> Recovered:
 
 
 class InventoryActor:
-    """One event's single writer. Decorated with ``ray.remote`` by the router."""
+    """One stream's single writer. Decorated with ``ray.remote`` by the router.
+
+    ``spec`` names the aggregate: ``{"kind": "inventory", "venue", "terms"}`` for an
+    event or a shard, ``{"kind": "limits", "limit", "plan", ...}`` for the quota
+    ledger of a sharded event (which also tells routers the event's shard plan).
+    """
 
     def __init__(
-        self,
-        stream: str,
-        event_id: str,
-        venue: dict[str, Any],
-        terms: dict[str, Any],
-        config: ActorConfig,
+        self, stream: str, event_id: str, spec: dict[str, Any], config: ActorConfig
     ) -> None:
         self.stream = stream
         self.event_id = event_id
+        self.spec = spec
         self.config = config
+        kind = kind_from_spec(spec)
         recovered = _recover_blocking(config.journal_url, stream)
-        inventory = rebuild(recovered, Venue.from_dict(venue), SaleTerms.from_dict(terms))
+        inventory = kind.rebuild(recovered)
         self.core = InventoryCore(
             stream,
             open_journal(config.journal_url),
+            kind,
             inventory,
             snapshot_every=config.snapshot_every,
             max_batch_events=config.max_batch_events,
             on_commit=self._committed,
+            # Only inventories publish; a quota ledger's events stay internal.
+            outbox=bool(config.amqp_url) and spec["kind"] == "inventory",
         )
         self.relay: Any = None
         self._timer: asyncio.Task[None] | None = None
@@ -74,17 +80,17 @@ class InventoryActor:
         # Started on the first call: __init__ runs before the actor's loop serves.
         if self._timer is None:
             self._timer = asyncio.create_task(self._expire_forever())
-            if self.config.amqp_url:
+            if self.core.outbox:
                 from actors.outbox import OutboxRelay
 
                 self.relay = OutboxRelay(
-                    self.core.journal, self.stream, self.event_id, self.config.amqp_url
+                    self.core.journal, self.stream, self.event_id, str(self.config.amqp_url)
                 )
                 self.relay.start()
 
     def _committed(self, seq: int) -> None:
         if self.relay is not None:
-            self.relay.notify()
+            self.relay.notify(seq)
 
     async def _expire_forever(self) -> None:
         while True:
@@ -98,6 +104,11 @@ class InventoryActor:
         """Answers, in order: a domain event, or the domain error refusing it."""
         self._start_background()
         return await self.core.execute(commands)
+
+    async def describe(self) -> dict[str, Any]:
+        """What routers need: the kind, venue and terms, and a sharded event's plan."""
+        self._start_background()
+        return self.spec
 
     async def availability(self) -> dict[str, Any]:
         self._start_background()
@@ -124,7 +135,7 @@ class InventoryActor:
             "ready": core.ready,
             "batches": core.batches,
             "mean_batch": core.committed_events / core.batches if core.batches else 0.0,
-            "outbox_lag": getattr(self.relay, "lag", None),
+            "outbox_lag": self.relay.lag if self.relay is not None else None,
             "node_id": ray.get_runtime_context().get_node_id(),
         }
 

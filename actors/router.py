@@ -1,161 +1,209 @@
-"""The router the API sends inventory commands through.
+"""The router the API talks to: reservations by event, whatever its shards.
 
-It caches actor handles (no name lookup per request), creates an event's actor on
-publish, and coalesces: a Ray actor call costs about 1 ms and one actor serves at
-most ~2,800 calls/s, while it decides 100 holds in one call almost as fast as one.
-So commands for the same event that arrive within ``flush_after_s`` (or until
-``max_batch`` wait) go to the actor in one call, and each caller gets back its
-own answer or its own error.
+An event is one inventory actor (``inventory:<event>``) or, when very large, a
+quota ledger at that name plus shard actors ``inventory:<event>#<k>``. Either way
+the base actor describes the event, so any API process finds its way with one
+call per event (cached). A hold in a sharded event first takes a quota grant from
+the ledger (per-customer limits hold across shards), then holds in the owning
+shard; if the shard refuses, the grant is returned.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import time
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
-import ray
-from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
+from actors.batching import ActorCalls
+from actors.config import RouterConfig
+from actors.errors import InventoryUnavailableError
+from actors.refs import Held, HoldRef, shard_stream
+from actors.views import merge_availability, merge_seats
+from engine import (
+    ConfirmHold,
+    HoldArea,
+    HoldBestAvailable,
+    HoldConfirmed,
+    HoldReleased,
+    HoldSeats,
+    InvalidAreaError,
+    InventoryError,
+    ReleaseHold,
+    ReturnSale,
+    SaleReturned,
+    SaleTerms,
+    SoldOutError,
+    Venue,
+)
+from engine.limits import GrantQuota, ReturnQuota, SettleQuota
+from engine.seatmap import SeatMap
+from engine.shards import ShardPlan, plan_shards
 
-from actors.config import RouterConfig, actor_name
-from actors.errors import InventoryNotFoundError, InventoryUnavailableError
-from actors.inventory_actor import InventoryActor
-from engine import Command, DomainEvent, InventoryError, SaleTerms, Venue
-
-log = logging.getLogger(__name__)
-
-RemoteInventory = ray.remote(InventoryActor)
-_ACTOR_GONE = (ActorDiedError, ActorUnavailableError, RayActorError)
+GRANT_GRACE_S = 300.0  # a quota grant outlives its hold: never lapse before the hold
+HoldCommand = HoldSeats | HoldBestAvailable | HoldArea
 
 
-class _Batch:
-    """Commands waiting for one actor call, each with the future of its caller."""
+@dataclass
+class Route:
+    """How to reach an event: its shard plan (None if unsharded) and seat maps."""
 
-    def __init__(self, router: InventoryRouter, stream: str) -> None:
-        self.router = router
-        self.stream = stream
-        self.items: list[tuple[Command, asyncio.Future[Any]]] = []
-        self.timer: asyncio.TimerHandle | None = None
+    event_id: str
+    venue: Venue
+    plan: ShardPlan | None
+    maps: list[SeatMap]
+    ttl: float
+    next_area_shard: int = 0
 
-    def submit(self, command: Command) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self.items.append((command, future))
-        if len(self.items) >= self.router.config.max_batch:
-            self.flush()
-        elif self.timer is None:
-            self.timer = loop.call_later(self.router.config.flush_after_s, self.flush)
-        return future
-
-    def flush(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        items, self.items = self.items, []
-        if items:
-            self.router.spawn(self.router.send(self.stream, items))
+    def stream(self, shard: int) -> str:
+        return self.event_id if self.plan is None else shard_stream(self.event_id, shard)
 
 
 class InventoryRouter:
-    """Finds, creates and batches calls to the inventory actors."""
+    """Opens events and routes holds, confirmations, releases and refunds."""
 
     def __init__(self, config: RouterConfig | None = None) -> None:
-        self.config = config or RouterConfig()
-        self._handles: dict[str, Any] = {}
-        self._batches: dict[str, _Batch] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.calls = ActorCalls(config or RouterConfig())
+        self._routes: dict[str, Route] = {}
 
-    def spawn(self, coroutine: Any) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def open(
+        self, event_id: str, venue: Venue, terms: SaleTerms, shards: int = 1, **options: Any
+    ) -> None:
+        """Create the event's actors (idempotent): done when the event is published."""
+        if not event_id or any(c in event_id for c in ".#"):
+            raise ValueError(f"event id {event_id!r} may not be empty or contain '.' or '#'")
+        base = {"venue": venue.to_dict(), "terms": terms.to_dict()}
+        if shards == 1:
+            await self.calls.create(event_id, event_id, {"kind": "inventory", **base}, **options)
+            return
+        plan = plan_shards(venue, terms, shards)
+        for k, (sub, sub_terms) in enumerate(plan.shards):
+            spec = {"kind": "inventory", "venue": sub.to_dict(), "terms": sub_terms.to_dict()}
+            await self.calls.create(shard_stream(event_id, k), event_id, spec, **options)
+        ledger = {"kind": "limits", "limit": terms.max_per_customer, "plan": plan.to_dict(), **base}
+        await self.calls.create(event_id, event_id, ledger, **options)
 
-    async def open(self, event_id: str, venue: Venue, terms: SaleTerms, **options: Any) -> None:
-        """Create the event's actor (or find it if it exists): done at publish.
+    async def route(self, event_id: str) -> Route:
+        route = self._routes.get(event_id)
+        if route is None:
+            spec = await self.calls.call(event_id, "describe")
+            plan = ShardPlan.from_dict(spec["plan"]) if spec.get("plan") else None
+            venue, terms = Venue.from_dict(spec["venue"]), SaleTerms.from_dict(spec["terms"])
+            shards = plan.shards if plan else ((venue, terms),)
+            maps = [SeatMap(v, t) for v, t in shards]
+            route = Route(event_id, venue, plan, maps, float(terms.hold_ttl_seconds))
+            self._routes[event_id] = route
+        return route
 
-        ``options`` go to Ray (e.g. a ``scheduling_strategy`` to place it on a node).
-        """
-        handle = RemoteInventory.options(
-            name=actor_name(event_id),
-            namespace=self.config.namespace,
-            lifetime="detached",
-            max_restarts=-1,
-            get_if_exists=True,
-            num_cpus=self.config.num_cpus,
-            **options,
-        ).remote(event_id, event_id, venue.to_dict(), terms.to_dict(), self.config.actor)
-        await handle.availability.remote()  # returns once __init__ has restored the state
-        self._handles[event_id] = handle
+    async def hold(self, event_id: str, command: HoldCommand) -> Held:
+        """Hold seats or places; raises the engine's refusal or a retryable error."""
+        route = await self.route(event_id)
+        if route.plan is None:
+            return self._held(route, -1, 0, await self.calls.execute(event_id, command))
+        quantity = len(command.seats) if isinstance(command, HoldSeats) else command.quantity
+        expires = time.time() + route.ttl + GRANT_GRACE_S
+        grant = await self.calls.execute(event_id, GrantQuota(command.customer, quantity, expires))
+        try:
+            shard, answer = await self._hold_in_shard(route, command)
+        except Exception:
+            await self._return_grant(HoldRef(event_id, 0, 1, grant.grant_id))
+            raise
+        return self._held(route, shard, grant.grant_id, answer)
+
+    async def _hold_in_shard(self, route: Route, command: HoldCommand) -> tuple[int, Any]:
+        plan = route.plan
+        assert plan is not None
+        if isinstance(command, HoldSeats):
+            shard = plan.shard_of_seats(command.seats)
+        elif isinstance(command, HoldBestAvailable):
+            if command.section not in plan.section_shard:
+                raise InvalidAreaError(f"no section named {command.section!r}", command.section)
+            shard = plan.section_shard[command.section]
+        else:
+            return await self._hold_in_area(route, command)
+        return shard, await self.calls.execute(route.stream(shard), command)
+
+    async def _hold_in_area(self, route: Route, command: HoldArea) -> tuple[int, Any]:
+        """Try the area's shards in turn (starting from a rotating one) until one has room."""
+        shards = route.plan.area_shards.get(command.area) if route.plan else None
+        if not shards:
+            raise InvalidAreaError(
+                f"no general-admission area named {command.area!r}", command.area
+            )
+        route.next_area_shard += 1
+        left = 0
+        for i in range(len(shards)):
+            shard = shards[(route.next_area_shard + i) % len(shards)]
+            try:
+                return shard, await self.calls.execute(route.stream(shard), command)
+            except SoldOutError as refused:
+                left += refused.available
+        raise SoldOutError(f"area {command.area} has {left} places left, not together", left)
+
+    def _held(self, route: Route, shard: int, grant_id: int, answer: Any) -> Held:
+        seat_map = route.maps[max(shard, 0)]
+        ref = HoldRef(route.event_id, shard, answer.hold_id, grant_id)
+        return Held(ref, answer, seat_map.seat_ids(answer.seats))
+
+    async def confirm(
+        self, ref: HoldRef, payment_ref: str, customer: str | None = None, key: str | None = None
+    ) -> HoldConfirmed:
+        answer = await self.calls.execute(
+            ref.stream, ConfirmHold(ref.hold_id, payment_ref, customer, key)
+        )
+        if ref.grant_id:
+            await self.calls.execute(ref.event_id, SettleQuota(ref.grant_id))
+        return answer
+
+    async def release(
+        self, ref: HoldRef, customer: str | None = None, key: str | None = None
+    ) -> HoldReleased:
+        answer = await self.calls.execute(ref.stream, ReleaseHold(ref.hold_id, customer, key))
+        await self._return_grant(ref)
+        return answer
+
+    async def refund(self, ref: HoldRef, key: str | None = None) -> SaleReturned:
+        answer = await self.calls.execute(ref.stream, ReturnSale(ref.hold_id, key))
+        await self._return_grant(ref)
+        return answer
+
+    async def _return_grant(self, ref: HoldRef) -> None:
+        if ref.grant_id:
+            # Already returned, or it lapses at its deadline: freed either way.
+            with suppress(InventoryError, InventoryUnavailableError):
+                await self.calls.execute(ref.event_id, ReturnQuota(ref.grant_id))
+
+    async def availability(self, event_id: str) -> dict[str, Any]:
+        route = await self.route(event_id)
+        parts = [
+            await self.calls.call(route.stream(k), "availability") for k in range(len(route.maps))
+        ]
+        return merge_availability(parts)
+
+    async def seats(self, event_id: str) -> dict[str, Any]:
+        route = await self.route(event_id)
+        parts = [await self.calls.call(route.stream(k), "seats") for k in range(len(route.maps))]
+        return merge_seats(route.venue, parts)
+
+    async def hold_view(self, ref: HoldRef) -> dict[str, Any] | None:
+        return await self.calls.call(ref.stream, "hold", ref.hold_id)
+
+    async def status(self, event_id: str) -> list[dict[str, Any]]:
+        route = await self.route(event_id)
+        streams = [route.stream(k) for k in range(len(route.maps))]
+        if route.plan is not None:
+            streams.insert(0, event_id)
+        return [await self.calls.call(stream, "status") for stream in streams]
+
+    async def execute(self, stream: str, command: Any) -> Any:
+        """A raw command to one stream's actor (tests and tools)."""
+        return await self.calls.execute(stream, command)
+
+    async def call(self, stream: str, method: str, *args: Any) -> Any:
+        return await self.calls.call(stream, method, *args)
 
     async def handle(self, stream: str) -> Any:
-        handle = self._handles.get(stream)
-        if handle is None:
-            try:
-                handle = await asyncio.to_thread(
-                    ray.get_actor, actor_name(stream), namespace=self.config.namespace
-                )
-            except ValueError as exc:
-                raise InventoryNotFoundError(f"no inventory for {stream}") from exc
-            self._handles[stream] = handle
-        return handle
-
-    def forget(self, stream: str) -> None:
-        self._handles.pop(stream, None)
-
-    async def execute(self, event_id: str, command: Command) -> DomainEvent:
-        """The event answering ``command``; raises its InventoryError or a retryable one."""
-        batch = self._batches.get(event_id)
-        if batch is None:
-            batch = self._batches[event_id] = _Batch(self, event_id)
-        return await batch.submit(command)
-
-    async def send(self, stream: str, items: list[tuple[Command, asyncio.Future[Any]]]) -> None:
-        try:
-            handle = await self.handle(stream)
-            answers = await handle.execute.remote([command for command, _ in items])
-        except Exception as exc:
-            error = self._translate(stream, exc)
-            for _, future in items:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for (_, future), answer in zip(items, answers, strict=True):
-            if future.done():
-                continue
-            if isinstance(answer, BaseException):
-                future.set_exception(answer)
-            else:
-                future.set_result(answer)
-
-    def _translate(self, stream: str, exc: Exception) -> Exception:
-        if isinstance(exc, InventoryNotFoundError):
-            return exc
-        if isinstance(exc, InventoryUnavailableError):
-            return InventoryUnavailableError(exc.detail, exc.retry_after)
-        if isinstance(exc, _ACTOR_GONE):
-            # The actor died mid-call: what it journaled survives, the answer is lost.
-            # Retrying is safe with an idempotency key, which the API passes through.
-            self.forget(stream)
-            log.warning(
-                "inventory actor unavailable stream=%s error=%s", stream, type(exc).__name__
-            )
-            return InventoryUnavailableError(f"{stream}: inventory restarting, retry", 0.5)
-        log.exception("inventory call failed stream=%s", stream, exc_info=exc)
-        return InventoryUnavailableError(f"{stream}: inventory call failed ({type(exc).__name__})")
-
-    async def call(self, event_id: str, method: str, *args: Any) -> Any:
-        """A direct (unbatched) read from the actor: availability, seats, hold, status."""
-        try:
-            handle = await self.handle(event_id)
-            return await getattr(handle, method).remote(*args)
-        except Exception as exc:
-            raise self._translate(event_id, exc) from exc
+        return await self.calls.handle(stream)
 
     async def close(self) -> None:
-        for batch in self._batches.values():
-            batch.flush()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-__all__ = ["InventoryError", "InventoryRouter"]
+        await self.calls.close()

@@ -16,8 +16,8 @@ from pathlib import Path
 import ray
 
 from actors.config import ActorConfig, RouterConfig
-from actors.core import rebuild
 from actors.journal.sqlite import SqliteJournal
+from actors.kinds import inventory_kind
 from actors.router import InventoryRouter
 from bench.report import Figure
 from engine import HoldSeats, Inventory, PriceTier, Row, SaleTerms, Section, Venue, event_to_dict
@@ -80,7 +80,7 @@ async def recovery(data_dir: Path) -> tuple[float, float]:
             await journal.append("recover", batch)
             batch = []
     started = time.perf_counter()
-    core = rebuild(await journal.recover("recover"), venue, terms)
+    core = inventory_kind(venue, terms).rebuild(await journal.recover("recover"))
     core_s = time.perf_counter() - started
     assert core.held == 100_000
     await journal.close()

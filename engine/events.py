@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+from engine.limits import LIMITS_EVENTS
+
 # Slotted, not frozen, for construction speed on the hot path (see commands.py);
 # nothing mutates an event after it is built.
 
@@ -79,8 +81,9 @@ class SaleReturned:
 
 DomainEvent = SeatsHeld | HoldConfirmed | HoldReleased | HoldExpired | SaleReturned
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.__name__: cls for cls in (SeatsHeld, HoldConfirmed, HoldReleased, HoldExpired, SaleReturned)
+EVENT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (SeatsHeld, HoldConfirmed, HoldReleased, HoldExpired, SaleReturned, *LIMITS_EVENTS)
 }
 
 
@@ -89,7 +92,7 @@ def astuple_shallow(event: DomainEvent) -> tuple[Any, ...]:
     return tuple([getattr(event, name) for name in event.__slots__])
 
 
-def event_to_dict(event: DomainEvent) -> dict[str, Any]:
+def event_to_dict(event: Any) -> dict[str, Any]:
     """A JSON/BSON-friendly dict of an event (tuples become lists)."""
     data: dict[str, Any] = {"type": type(event).__name__}
     for f in fields(event):
@@ -98,7 +101,7 @@ def event_to_dict(event: DomainEvent) -> dict[str, Any]:
     return data
 
 
-def event_from_dict(data: dict[str, Any]) -> DomainEvent:
+def event_from_dict(data: dict[str, Any]) -> Any:
     """The inverse of ``event_to_dict``."""
     values = dict(data)
     cls = EVENT_TYPES[values.pop("type")]

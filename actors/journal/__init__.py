@@ -1,7 +1,8 @@
 """Journals: where inventory actors make their events durable before answering.
 
 ``open_journal(url)`` picks the adapter from ``JOURNAL_URL``:
-``sqlite:///path/to/journal.db`` (embedded default), ``mongodb://...`` (production)
+``sqlite:///path/to/journal.db`` (embedded default), ``mongodb://host/db`` (production;
+the database defaults to ``inventory_journal``)
 or ``memory://`` (not durable: benchmarks' upper bound only).
 """
 
@@ -24,9 +25,12 @@ def open_journal(url: str) -> Journal:
 
         return SqliteJournal(url.removeprefix("sqlite:///"))
     if url.startswith(("mongodb://", "mongodb+srv://")):
+        from pymongo.uri_parser import parse_uri
+
         from actors.journal.mongo import MongoJournal
 
-        return MongoJournal(url)
+        database = parse_uri(url).get("database") or "inventory_journal"
+        return MongoJournal(url, database=database)
     if url == "memory://":
         from actors.journal.memory import MemoryJournal
 

@@ -52,7 +52,12 @@ class SqliteJournal:
 
     def _call[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
         try:
-            return work(self._connection())
+            db = self._connection()
+            try:
+                return work(db)
+            finally:
+                if db is not self._db:  # a read-only stand-in: never keep it
+                    db.close()
         except sqlite3.IntegrityError as exc:
             raise JournalConflictError(f"{self.path}: {exc}") from exc
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
@@ -68,6 +73,12 @@ class SqliteJournal:
             # FULL: a commit is on disk (fsync of the WAL) before append() returns.
             db.execute("PRAGMA synchronous = FULL")
             db.executescript(SCHEMA)
+            try:
+                # SQLite silently opens an unwritable file read-only; a no-op write tells.
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                db.execute(f"PRAGMA user_version = {int(version)}")
+            except sqlite3.OperationalError:
+                return db  # reads may go on; writes fail; reconnect on the next call
             self._db = db
         return self._db
 

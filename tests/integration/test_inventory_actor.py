@@ -10,6 +10,7 @@ import pytest
 import ray
 
 from actors.journal.sqlite import SqliteJournal
+from actors.kinds import inventory_kind
 from engine import (
     ConfirmHold,
     HoldBestAvailable,
@@ -100,9 +101,7 @@ async def test_killed_actor_loses_no_acknowledged_confirm(tmp_path: Path) -> Non
     seqs = [e["seq"] for e in recovered.events]
     assert seqs == list(range(recovered.snapshot_seq + 1, recovered.snapshot_seq + 1 + len(seqs)))
     assert recovered.last_seq == 600  # 300 holds + 300 confirms, each exactly once
-    from actors.core import rebuild
-
-    replayed: Inventory = rebuild(recovered, v, terms)
+    replayed: Inventory = inventory_kind(v, terms).rebuild(recovered)
     assert set(replayed.sales) == set(acknowledged) == {h.hold_id for h in holds}
     assert availability(replayed) == view
     assert all(isinstance(event_from_dict(e), HoldConfirmed) for e in recovered.events[-1:])

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from actors.core import InventoryCore, rebuild
+from actors.core import InventoryCore
 from actors.errors import InventoryUnavailableError
 from actors.journal import JournalUnavailableError
 from actors.journal.sqlite import SqliteJournal
+from actors.kinds import inventory_kind
 from engine import (
     ConfirmHold,
     HoldSeats,
@@ -56,7 +57,9 @@ class FailingOnceJournal(SqliteJournal):
 
 
 def core_for(journal: SqliteJournal, **kw: int) -> InventoryCore:
-    return InventoryCore("ev", journal, Inventory(V, T), clock=lambda: 1_000.0, **kw)
+    return InventoryCore(
+        "ev", journal, inventory_kind(V, T), Inventory(V, T), clock=lambda: 1_000.0, **kw
+    )
 
 
 def seat(i: int) -> str:
@@ -72,7 +75,7 @@ async def test_concurrent_commands_share_journal_writes(tmp_path: Path) -> None:
     assert core.durable_seq == core.inv.seq == 200
     assert core.batches < 20, f"{core.batches} writes for 200 holds: no group commit"
     recovered = await core.journal.recover("ev")
-    assert snapshot(rebuild(recovered, V, T)) == snapshot(core.inv)
+    assert snapshot(inventory_kind(V, T).rebuild(recovered)) == snapshot(core.inv)
     await core.close()
 
 
@@ -121,7 +124,7 @@ async def test_snapshots_are_taken_and_recovery_uses_them(tmp_path: Path) -> Non
     recovered = await journal.recover("ev")
     assert recovered.snapshot is not None and recovered.snapshot_seq >= 20
     assert [e["seq"] for e in recovered.events] == list(range(recovered.snapshot_seq + 1, 26))
-    assert snapshot(rebuild(recovered, V, T)) == snapshot(core.inv)
+    assert snapshot(inventory_kind(V, T).rebuild(recovered)) == snapshot(core.inv)
     await core.close()  # the graceful stop snapshots the rest
     final = await SqliteJournal(tmp_path / "j.db").recover("ev")
     assert final.snapshot_seq == 25 and final.events == []

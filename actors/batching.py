@@ -1,0 +1,159 @@
+"""Calls to stream actors: cached handles and request coalescing.
+
+A Ray actor call costs about 1 ms and one actor serves at most ~2,800 calls/s,
+while it decides 100 holds in one call almost as fast as one. So commands for the
+same stream that arrive within ``flush_after_s`` (or until ``max_batch`` wait) go
+to the actor in one call, and each caller gets back its own answer or error.
+Handles are cached: no name lookup per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import ray
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
+
+from actors.config import RouterConfig, actor_name
+from actors.errors import InventoryNotFoundError, InventoryUnavailableError
+from actors.inventory_actor import InventoryActor
+from engine import Command
+
+log = logging.getLogger(__name__)
+
+RemoteInventory = ray.remote(InventoryActor)
+_ACTOR_GONE = (ActorDiedError, ActorUnavailableError, RayActorError)
+
+
+class _Batch:
+    """Commands waiting for one actor call, each with the future of its caller."""
+
+    def __init__(self, router: ActorCalls, stream: str) -> None:
+        self.router = router
+        self.stream = stream
+        self.items: list[tuple[Command, asyncio.Future[Any]]] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+    def submit(self, command: Command) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.items.append((command, future))
+        if len(self.items) >= self.router.config.max_batch:
+            self.flush()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.router.config.flush_after_s, self.flush)
+        return future
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        items, self.items = self.items, []
+        if items:
+            self.router.spawn(self.router.send(self.stream, items))
+
+
+class ActorCalls:
+    """Creates, finds and batches calls to the actors of streams."""
+
+    def __init__(self, config: RouterConfig | None = None) -> None:
+        self.config = config or RouterConfig()
+        self._handles: dict[str, Any] = {}
+        self._batches: dict[str, _Batch] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def create(
+        self, stream: str, event_id: str, spec: dict[str, Any], **options: Any
+    ) -> None:
+        """Create the stream's actor, or find it if it exists, and wait until restored.
+
+        ``options`` go to Ray (e.g. a ``scheduling_strategy`` to place it on a node).
+        """
+        handle = RemoteInventory.options(
+            name=actor_name(stream),
+            namespace=self.config.namespace,
+            lifetime="detached",
+            max_restarts=-1,
+            get_if_exists=True,
+            num_cpus=self.config.num_cpus,
+            **options,
+        ).remote(stream, event_id, spec, self.config.actor)
+        await handle.describe.remote()  # returns once __init__ has restored the state
+        self._handles[stream] = handle
+
+    async def handle(self, stream: str) -> Any:
+        handle = self._handles.get(stream)
+        if handle is None:
+            try:
+                handle = await asyncio.to_thread(
+                    ray.get_actor, actor_name(stream), namespace=self.config.namespace
+                )
+            except ValueError as exc:
+                raise InventoryNotFoundError(f"no inventory for {stream}") from exc
+            self._handles[stream] = handle
+        return handle
+
+    def forget(self, stream: str) -> None:
+        self._handles.pop(stream, None)
+
+    async def execute(self, stream: str, command: Any) -> Any:
+        """The event answering ``command``; raises its InventoryError or a retryable one."""
+        batch = self._batches.get(stream)
+        if batch is None:
+            batch = self._batches[stream] = _Batch(self, stream)
+        return await batch.submit(command)
+
+    async def send(self, stream: str, items: list[tuple[Command, asyncio.Future[Any]]]) -> None:
+        try:
+            handle = await self.handle(stream)
+            answers = await handle.execute.remote([command for command, _ in items])
+        except Exception as exc:
+            error = self._translate(stream, exc)
+            for _, future in items:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), answer in zip(items, answers, strict=True):
+            if future.done():
+                continue
+            if isinstance(answer, BaseException):
+                future.set_exception(answer)
+            else:
+                future.set_result(answer)
+
+    def _translate(self, stream: str, exc: Exception) -> Exception:
+        if isinstance(exc, InventoryNotFoundError):
+            return exc
+        if isinstance(exc, InventoryUnavailableError):
+            return InventoryUnavailableError(exc.detail, exc.retry_after)
+        if isinstance(exc, _ACTOR_GONE):
+            # The actor died mid-call: what it journaled survives, the answer is lost.
+            # Retrying is safe with an idempotency key, which the API passes through.
+            self.forget(stream)
+            log.warning(
+                "inventory actor unavailable stream=%s error=%s", stream, type(exc).__name__
+            )
+            return InventoryUnavailableError(f"{stream}: inventory restarting, retry", 0.5)
+        log.exception("inventory call failed stream=%s", stream, exc_info=exc)
+        return InventoryUnavailableError(f"{stream}: inventory call failed ({type(exc).__name__})")
+
+    async def call(self, stream: str, method: str, *args: Any) -> Any:
+        """A direct (unbatched) call: availability, seats, hold, status, describe."""
+        try:
+            handle = await self.handle(stream)
+            return await getattr(handle, method).remote(*args)
+        except Exception as exc:
+            raise self._translate(stream, exc) from exc
+
+    async def close(self) -> None:
+        for batch in self._batches.values():
+            batch.flush()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,165 @@
+"""The outbox relay: publishes one inventory's journaled events to RabbitMQ.
+
+The journal doubles as the outbox (DESIGN.md, Durability). A relay reads the events
+after the stream's outbox cursor, publishes them in order with publisher confirms and
+moves the cursor only once the broker has confirmed the whole batch. Any failure
+leaves the cursor where it was, and the next attempt starts again from it on a fresh
+connection: consumers may see a message twice (they dedup by ``message_id``), but
+never miss one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aio_pika import Message
+
+from actors.amqp import DEFAULT_EXCHANGE, Backoff, declare_topology, event_message, routing_key
+from actors.journal.base import EncodedEvent, Journal
+from actors.publisher import BrokerError, ConfirmedPublisher
+
+__all__ = ["BrokerError", "OutboxRelay", "declare_topology", "routing_key"]  # re-exported
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Publishes one stream's journaled events to a topic exchange, in order, at least once.
+
+    Runs as an asyncio task in its owner's loop: ``start()``, ``notify()`` after each
+    journal commit, ``await stop()``. A poll every ``poll_interval`` seconds is the
+    safety net for a missed notification and for events left by a previous incarnation.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        stream: str,
+        event_id: str,
+        amqp_url: str,
+        exchange: str = DEFAULT_EXCHANGE,
+        batch_size: int = 500,
+        *,
+        poll_interval: float = 1.0,
+        confirm_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        backoff: tuple[float, float] = (0.1, 5.0),
+        connection_name: str | None = None,
+    ) -> None:
+        self.journal, self.stream, self.event_id = journal, stream, event_id
+        self.batch_size, self.poll_interval = batch_size, poll_interval
+        name = connection_name or f"outbox:{stream}"
+        self.publisher = ConfirmedPublisher(
+            amqp_url, exchange, name, connect_timeout, confirm_timeout
+        )
+        self.last_error: str | None = None
+        self._backoff = Backoff(*backoff)
+        self._published_seq = 0  # the cursor as last seen: inferred from reads, then moved
+        self._head_seq = 0  # the highest journaled seq we know of (reads and notify)
+        self._wakeup = asyncio.Event()
+        self._progress = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def published_seq(self) -> int:
+        """The last seq known to be confirmed by the broker and recorded in the journal."""
+        return self._published_seq
+
+    @property
+    def lag(self) -> int:
+        """Journaled events not yet published, as far as this relay knows."""
+        return max(0, self._head_seq - self._published_seq)
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot for health and admin views."""
+        return {
+            "stream": self.stream,
+            "published_seq": self._published_seq,
+            "lag": self.lag,
+            "connected": self.publisher.connected,
+            "last_error": self.last_error,
+        }
+
+    def start(self) -> None:
+        """Start the relay task in the running loop."""
+        if self._task is not None:
+            raise RuntimeError(f"outbox relay for {self.stream} already started")
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"outbox:{self.stream}"
+        )
+
+    def notify(self, seq: int | None = None) -> None:
+        """Wake the relay: events up to ``seq`` (if given) were just journaled."""
+        if seq is not None:
+            self._head_seq = max(self._head_seq, seq)
+        self._wakeup.set()
+
+    async def wait_published(self, seq: int, timeout: float | None = None) -> None:
+        """Return once every event up to ``seq`` is published; ``TimeoutError`` otherwise."""
+        async with asyncio.timeout(timeout):
+            while self._published_seq < seq:
+                self._progress.clear()
+                await self._progress.wait()
+
+    async def stop(self) -> None:
+        """Stop the task and close the connection; the cursor stays where it was confirmed."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()  # safe at any point: the cursor only moves after confirms
+            await asyncio.wait([task])
+        await self.publisher.close()
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()  # a notify() from now on cuts the idle wait short
+            try:
+                events = await self.journal.unpublished(self.stream, self.batch_size)
+            except Exception as exc:  # a journal outage: wait and retry, never skip
+                await self._failed("outbox journal read failed", exc)
+                continue
+            if events:
+                await self._relay(events)
+                continue
+            self._advance(self._head_seq)  # nothing unpublished: all we know of is out
+            self._backoff.reset()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wakeup.wait()
+
+    async def _relay(self, events: list[EncodedEvent]) -> None:
+        """Publish one batch, then move the cursor; after a failure, wait and keep it."""
+        first, last = events[0]["seq"], events[-1]["seq"]
+        self._advance(first - 1)  # the journal's cursor, learned from what follows it
+        self._head_seq = max(self._head_seq, last)
+        try:
+            await self.publisher.publish([self._message(event) for event in events])
+        except Exception as exc:  # the next attempt resends from the cursor
+            await self._failed("outbox publish failed", exc, first)
+            return
+        try:
+            await self.journal.mark_published(self.stream, last)
+        except Exception as exc:  # confirmed, not recorded: resent later, deduped downstream
+            await self._failed("outbox cursor update failed", exc, first)
+            return
+        self._advance(last)
+        self._backoff.reset()
+        self.last_error = None
+        log.debug("outbox published", extra={"stream": self.stream, "seq": last, "from": first})
+
+    def _message(self, event: EncodedEvent) -> tuple[Message, str]:
+        return event_message(self.event_id, self.stream, event), routing_key(event["type"])
+
+    async def _failed(self, what: str, exc: Exception, first: int | None = None) -> None:
+        self.last_error = f"{what}: {exc!r}"
+        delay = self._backoff.next()
+        fields = {"stream": self.stream, "seq": self._published_seq, "from": first}
+        log.warning(what, extra={**fields, "error": repr(exc), "retry_in": round(delay, 3)})
+        await asyncio.sleep(delay)
+
+    def _advance(self, seq: int) -> None:
+        if seq > self._published_seq:
+            self._published_seq = seq
+            self._progress.set()
