@@ -29,8 +29,10 @@ def open_journal(url: str) -> Journal:
 
         from actors.journal.mongo import MongoJournal
 
-        database = parse_uri(url).get("database") or "inventory_journal"
-        return MongoJournal(url, database=database)
+        parsed = parse_uri(url)
+        database = parsed.get("database") or "inventory_journal"
+        timeout = parsed["options"].get("serverselectiontimeoutms", 5000)
+        return MongoJournal(url, database=database, timeout_ms=int(timeout))
     if url == "memory://":
         from actors.journal.memory import MemoryJournal
 
