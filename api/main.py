@@ -1,11 +1,18 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory and its lifespan (the composition root's life)."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
+from api import container as composition
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.problems import install_problem_handlers
-from api.routes import health
+from api.routes import ROUTERS
 from api.settings import Settings, get_settings
 
 
@@ -17,15 +24,40 @@ def package_version() -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. Opens no connection: that is for the lifespan of later steps."""
+    """Build the app. Connections open in the lifespan, never at import or build time."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = await composition.start(settings)
+        app.state.container = container
+        try:
+            yield
+        finally:
+            await container.close()
+
     app = FastAPI(
         title="Ticketing API",
         version=package_version(),
         docs_url="/docs",
         openapi_url="/openapi.json",
+        lifespan=lifespan,
+        description="Reservations for concerts and events, served by one actor per event. "
+        "Errors are RFC 9457 problem details with a stable `code`.",
     )
     app.state.settings = settings
     install_problem_handlers(app)
-    app.include_router(health.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware)
     return app

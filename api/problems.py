@@ -9,6 +9,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from actors.errors import InventoryNotFoundError, InventoryUnavailableError
+from api.errors import ApiError
+from engine import (
+    HoldAlreadySoldError,
+    HoldExpiredError,
+    HoldNotFoundError,
+    IdempotencyKeyReusedError,
+    InvalidAreaError,
+    InvalidConfigurationError,
+    InvalidQuantityError,
+    InvalidSeatError,
+    InventoryError,
+    LimitExceededError,
+    SeatUnavailableError,
+    SoldOutError,
+)
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 log = logging.getLogger(__name__)
@@ -90,8 +107,65 @@ async def _unhandled(request: Request, exc: Exception) -> ProblemResponse:
     return problem(request, 500, "internal_error", "An internal error occurred.")
 
 
+# Domain refusals of the inventory, by class: (status, title). One place for the map.
+INVENTORY_STATUS: dict[type[Exception], tuple[int, str]] = {
+    SeatUnavailableError: (409, "Seats unavailable"),
+    SoldOutError: (409, "Sold out"),
+    HoldAlreadySoldError: (409, "Already sold"),
+    HoldExpiredError: (409, "Reservation expired"),
+    LimitExceededError: (429, "Per-customer limit reached"),
+    HoldNotFoundError: (404, "Reservation not found"),
+    InvalidSeatError: (422, "Invalid seat"),
+    InvalidAreaError: (422, "Invalid section or area"),
+    InvalidQuantityError: (422, "Invalid quantity"),
+    IdempotencyKeyReusedError: (422, "Idempotency key reused"),
+    InvalidConfigurationError: (422, "Invalid venue or event"),
+}
+
+
+async def _api_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, ApiError)
+    return problem(
+        request, exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **exc.extra
+    )
+
+
+async def _inventory_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, InventoryError)
+    status, title = next(
+        (v for cls, v in INVENTORY_STATUS.items() if isinstance(exc, cls)), (409, "Refused")
+    )
+    extra: dict[str, Any] = {}
+    for name in ("seats", "available", "limit", "area"):
+        if hasattr(exc, name):
+            value = getattr(exc, name)
+            extra[name] = list(value) if isinstance(value, tuple) else value
+    return problem(request, status, exc.code, exc.detail, title=title, **extra)
+
+
+async def _inventory_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, InventoryUnavailableError)
+    retry = max(1, round(exc.retry_after))
+    return problem(
+        request,
+        503,
+        exc.code,
+        "The inventory is busy or restarting; retry shortly.",
+        title="Temporarily unavailable",
+        headers={"Retry-After": str(retry)},
+    )
+
+
+async def _inventory_not_found(request: Request, exc: Exception) -> ProblemResponse:
+    return problem(request, 409, "not_on_sale", "This event is not on sale.", title="Not on sale")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the problem-details handlers on `app`."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(InventoryError, _inventory_error)
+    app.add_exception_handler(InventoryUnavailableError, _inventory_unavailable)
+    app.add_exception_handler(InventoryNotFoundError, _inventory_not_found)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -1,13 +1,19 @@
-"""Process settings, read from environment variables (PORT, HOST, ENV, DATA_DIR, LOG_LEVEL)."""
+"""Process settings, one object, read from environment variables (upper-case names).
+
+Every default is the embedded one (`make run` on a fresh machine): local Ray, the
+mongoeco wire server, SQLite journal, the local RabbitMQ. Production sets
+``ENV=production`` and real URLs; it refuses to start with the development secret.
+"""
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+DEV_SECRET = "development-only-secret-change-me-0123456789"
 
 
 class Settings(BaseSettings):
@@ -21,10 +27,60 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     log_level: LogLevel = "info"
 
+    # Components (None: the embedded default).
+    mongodb_url: str | None = None
+    mongodb_db_prefix: str = "ticketing"  # one database per context: <prefix>_auth, ...
+    journal_url: str | None = None  # default sqlite:///<data_dir>/journal.db
+    amqp_url: str | None = "amqp://guest:guest@127.0.0.1:5672/"
+    ray_address: str | None = None  # None: start a local Ray in this process
+    ray_namespace: str = "ticketing"
+
+    # Auth.
+    jwt_secret: str = DEV_SECRET
+    jwt_issuer: str = "ticketing"
+    jwt_audience: str = "ticketing-api"
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: str | None = None
+
+    # HTTP.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = 1_000_000
+    reserve_rate_per_user: int = 30  # requests per minute
+    reserve_rate_per_ip: int = 600
+    auth_rate_per_ip: int = 30
+
+    # Inventory actors.
+    router_flush_ms: float = 2.0
+    router_max_batch: int = 256
+    snapshot_every: int = 10_000
+    seats_per_shard: int = 250_000  # larger events are split into shard actors
+    seats_cache_s: float = 1.0
+
     @field_validator("env", "log_level", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return (
+            [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        )
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> "Settings":
+        if self.env == "production" and (
+            self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < 32
+        ):
+            raise ValueError("JWT_SECRET must be set (32+ characters) when ENV=production")
+        return self
+
+    @property
+    def effective_journal_url(self) -> str:
+        return self.journal_url or f"sqlite:///{self.data_dir.resolve()}/journal.db"
 
 
 @lru_cache(maxsize=1)

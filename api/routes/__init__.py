@@ -1,1 +1,5 @@
-"""HTTP routers, one module per bounded context."""
+"""The API's routers, one module per resource; ``ROUTERS`` is what the app mounts."""
+
+from api.routes import health
+
+ROUTERS = [health.router]

@@ -1,18 +1,44 @@
-"""Liveness and readiness probes."""
+"""Liveness, readiness and Prometheus metrics."""
 
-from fastapi import APIRouter, Request
+from __future__ import annotations
+
+import asyncio
+
+import ray
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.container import broker_reachable
+from api.deps import ContainerDep
+from api.problems import problem
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", operation_id="health")
 async def health(request: Request) -> dict[str, str]:
     """Liveness: the process is up and serving."""
     return {"status": "ok", "version": request.app.version}
 
 
-@router.get("/ready")
-async def ready() -> dict[str, str]:
-    """Readiness: able to take traffic."""
-    # Later steps check the dependencies here (MongoDB, RabbitMQ, Ray) before saying ready.
-    return {"status": "ready"}
+@router.get("/ready", operation_id="ready", responses={503: {"description": "Not ready"}})
+async def ready(request: Request, container: ContainerDep) -> object:
+    """Readiness: MongoDB answers a ping, Ray is connected, RabbitMQ accepts connections."""
+    checks: dict[str, bool] = {"ray": ray.is_initialized()}
+    try:
+        await asyncio.wait_for(container.mongo.admin.command("ping"), 2.0)
+        checks["mongodb"] = True
+    except Exception:
+        checks["mongodb"] = False
+    if container.settings.amqp_url:
+        checks["rabbitmq"] = await asyncio.to_thread(broker_reachable, container.settings.amqp_url)
+    if all(checks.values()):
+        return {"status": "ready", "checks": checks}
+    failed = ", ".join(name for name, ok in checks.items() if not ok)
+    return problem(request, 503, "not_ready", f"Unavailable: {failed}.", checks=checks)
+
+
+@router.get("/metrics", operation_id="metrics", response_class=Response)
+async def metrics() -> Response:
+    """Prometheus metrics of this process."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,120 @@
+"""The composition root: builds every adapter the API uses, once, at startup.
+
+Nothing connects at import time. ``start`` brings up (or reaches) MongoDB, Ray and
+the inventory router; ``close`` tears them down. Tests build a container from
+their own ``Settings`` (their own MongoDB database prefix, the Ray they started).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import ray
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from actors.config import ActorConfig, RouterConfig
+from actors.mongo_embedded import EmbeddedMongo, mongodb_url
+from actors.router import InventoryRouter
+from api.ratelimit import RateLimiter
+from api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    """Every long-lived adapter of one API process."""
+
+    settings: Settings
+    mongo: AsyncMongoClient[dict[str, Any]]
+    router: InventoryRouter
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    embedded_mongo: EmbeddedMongo | None = None
+    started_ray: bool = False
+    amqp_url: str | None = None
+    tokens: Any = None  # api.security.TokenService, set by start()
+    extras: dict[str, Any] = field(default_factory=dict)  # adapters added by later contexts
+
+    def db(self, context: str) -> AsyncDatabase[dict[str, Any]]:
+        """The database of one bounded context (auth, catalog, orders, ...)."""
+        return self.mongo[f"{self.settings.mongodb_db_prefix}_{context}"]
+
+    async def close(self) -> None:
+        await self.router.close()
+        await self.mongo.close()
+        if self.embedded_mongo is not None:
+            await asyncio.to_thread(self.embedded_mongo.stop)
+        if self.started_ray:
+            ray.shutdown()
+
+
+def broker_reachable(url: str, timeout: float = 1.0) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or 5672), timeout=timeout
+        ):
+            return True
+    except OSError:
+        return False
+
+
+async def start(settings: Settings) -> Container:
+    """Build the container: MongoDB (embedded unless MONGODB_URL), Ray, the router."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url, embedded = await asyncio.to_thread(
+        mongodb_url, settings.mongodb_url, settings.data_dir / "mongo"
+    )
+    amqp_url = settings.amqp_url
+    if amqp_url and not await asyncio.to_thread(broker_reachable, amqp_url):
+        log.warning(
+            "RabbitMQ unreachable: inventory events are NOT published (non-durable outbox off)",
+            extra={"amqp_url": amqp_url},
+        )
+        amqp_url = None
+    started_ray = False
+    if not ray.is_initialized():
+        # ray.init() picks free ports (Redis may hold 6379); with RAY_ADDRESS it joins.
+        await asyncio.to_thread(
+            ray.init,
+            address=settings.ray_address,
+            include_dashboard=False,
+            log_to_driver=False,
+            namespace=settings.ray_namespace,
+        )
+        started_ray = True
+    router = InventoryRouter(
+        RouterConfig(
+            namespace=settings.ray_namespace,
+            flush_after_s=settings.router_flush_ms / 1000,
+            max_batch=settings.router_max_batch,
+            actor=ActorConfig(
+                journal_url=settings.effective_journal_url,
+                snapshot_every=settings.snapshot_every,
+                amqp_url=amqp_url,
+            ),
+        )
+    )
+    container = Container(
+        settings,
+        AsyncMongoClient(url, tz_aware=True),
+        router,
+        embedded_mongo=embedded,
+        started_ray=started_ray,
+        amqp_url=amqp_url,
+    )
+    log.info(
+        "started",
+        extra={
+            "mongodb": "embedded" if embedded else "external",
+            "ray": settings.ray_address or "local",
+            "amqp": bool(amqp_url),
+        },
+    )
+    return container

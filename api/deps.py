@@ -1,0 +1,77 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the container, the caller, the router,
+the rate limits and the repositories of each context. Routes declare what they need
+with these aliases and never touch storage or adapters directly."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from actors.router import InventoryRouter as Router
+from api.container import Container
+from api.errors import Forbidden, Unauthorized
+from api.principal import Principal
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_router(container: ContainerDep) -> Router:
+    return container.router
+
+
+InventoryRouter = Annotated[Router, Depends(get_router)]
+
+
+# -- the caller -------------------------------------------------------------------
+
+
+async def current_principal(
+    container: ContainerDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    if not token:
+        raise Unauthorized()
+    return container.tokens.principal(token)  # raises Unauthorized when invalid
+
+
+async def optional_principal(
+    container: ContainerDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    return container.tokens.principal(token) if token else None
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def require_roles(*roles: str):  # noqa: ANN201 - a dependency factory
+    async def check(user: CurrentUser) -> Principal:
+        if not user.has_any(*roles):
+            raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(require_roles("admin"))]
+CreatorUser = Annotated[Principal, Depends(require_roles("event_creator", "admin"))]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientIp = Annotated[str, Depends(client_ip)]
+
+# -- repositories (one section per context) ----------------------------------------
+# auth/users: UsersRepo, TokensRepo
+# catalog: VenuesRepo, EventsRepo
+# reservations/orders: see below
