@@ -118,8 +118,16 @@ class InventoryActor:
         return seat_states(self.core.inv)
 
     async def hold(self, hold_id: int) -> dict[str, Any] | None:
-        hold = self.core.inv.holds.get(hold_id)
-        return hold_view(self.core.inv, hold) if hold is not None else None
+        """A live hold's view, or a short record of how it ended; None if unknown."""
+        inv = self.core.inv
+        hold = inv.holds.get(hold_id)
+        if hold is not None:
+            return hold_view(inv, hold)
+        ended = inv.ended.get(hold_id)
+        if ended is None:
+            return None
+        reason, customer = ended
+        return {"hold_id": hold_id, "customer": customer, "status": reason}
 
     async def status(self) -> dict[str, Any]:
         """What an operator needs: sequence numbers, batching and outbox lag."""

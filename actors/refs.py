@@ -48,3 +48,5 @@ class Held:
     ref: HoldRef
     event: SeatsHeld
     seat_ids: list[str]
+    area: str | None
+    currency: str

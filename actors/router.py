@@ -53,6 +53,7 @@ class Route:
     plan: ShardPlan | None
     maps: list[SeatMap]
     ttl: float
+    currency: str
     next_area_shard: int = 0
 
     def stream(self, shard: int) -> str:
@@ -91,7 +92,9 @@ class InventoryRouter:
             venue, terms = Venue.from_dict(spec["venue"]), SaleTerms.from_dict(spec["terms"])
             shards = plan.shards if plan else ((venue, terms),)
             maps = [SeatMap(v, t) for v, t in shards]
-            route = Route(event_id, venue, plan, maps, float(terms.hold_ttl_seconds))
+            route = Route(
+                event_id, venue, plan, maps, float(terms.hold_ttl_seconds), terms.currency
+            )
             self._routes[event_id] = route
         return route
 
@@ -143,7 +146,8 @@ class InventoryRouter:
     def _held(self, route: Route, shard: int, grant_id: int, answer: Any) -> Held:
         seat_map = route.maps[max(shard, 0)]
         ref = HoldRef(route.event_id, shard, answer.hold_id, grant_id)
-        return Held(ref, answer, seat_map.seat_ids(answer.seats))
+        area = seat_map.area_names[answer.area] if answer.area >= 0 else None
+        return Held(ref, answer, seat_map.seat_ids(answer.seats), area, route.currency)
 
     async def confirm(
         self, ref: HoldRef, payment_ref: str, customer: str | None = None, key: str | None = None

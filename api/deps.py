@@ -13,6 +13,7 @@ from actors.router import InventoryRouter as Router
 from api.container import Container
 from api.errors import Forbidden, Unauthorized
 from api.principal import Principal
+from api.services.reservations import ReservationService
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
@@ -75,3 +76,15 @@ ClientIp = Annotated[str, Depends(client_ip)]
 # auth/users: UsersRepo, TokensRepo
 # catalog: VenuesRepo, EventsRepo
 # reservations/orders: see below
+
+
+# -- reservations ------------------------------------------------------------------
+
+
+def get_reservations(container: ContainerDep) -> ReservationService:
+    return ReservationService(
+        container.router, container.catalog, container.limiter, container.settings
+    )
+
+
+Reservations = Annotated[ReservationService, Depends(get_reservations)]

@@ -10,8 +10,17 @@ class ApiError(Exception):
     code = "bad_request"
     title = "Bad Request"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: object):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ):
         super().__init__(detail)
+        if code is not None:
+            self.code = code  # a more specific stable code than the class default
         self.detail = detail
         self.headers = headers
         self.extra = extra

@@ -1,5 +1,5 @@
 """The API's routers, one module per resource; ``ROUTERS`` is what the app mounts."""
 
-from api.routes import health
+from api.routes import health, reservations
 
-ROUTERS = [health.router]
+ROUTERS = [health.router, reservations.router]

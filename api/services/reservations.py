@@ -1,0 +1,129 @@
+"""Reservations: the hot path from an HTTP request to the event's inventory actor.
+
+No database on the way: the event's sale state comes from the catalog's short-lived
+cache, the hold from the actor (through the coalescing router). The reservation id
+encodes where the hold lives, so reading or releasing it needs no lookup either.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from actors.errors import InventoryNotFoundError
+from actors.refs import Held, HoldRef
+from actors.router import InventoryRouter
+from api.errors import Conflict, NotFound
+from api.principal import Principal
+from api.ratelimit import RateLimiter
+from api.schemas.reservations import Money, ReservationPublic, ReserveCreate
+from api.settings import Settings
+from engine import HoldArea, HoldBestAvailable, HoldNotFoundError, HoldSeats
+
+
+class EventForSale(Protocol):
+    id: str
+    status: str
+
+
+class SaleCatalog(Protocol):
+    """What reservations need from the catalog: an event's sale state, cached."""
+
+    async def get_for_sale(self, event_id: str) -> EventForSale | None: ...
+
+
+def _iso(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def present_held(held: Held) -> ReservationPublic:
+    event = held.event
+    return ReservationPublic(
+        reservation_id=held.ref.token(),
+        event_id=held.ref.event_id,
+        status="held",
+        seats=held.seat_ids,
+        area=held.area,
+        quantity=event.quantity,
+        expires_at=_iso(event.expires_at),
+        total=Money(amount=event.amount, currency=held.currency),
+    )
+
+
+def present_view(ref: HoldRef, view: dict[str, Any]) -> ReservationPublic:
+    if "seats" not in view:  # an ended hold: only its status is left
+        return ReservationPublic(
+            reservation_id=ref.token(), event_id=ref.event_id, status=view["status"]
+        )
+    return ReservationPublic(
+        reservation_id=ref.token(),
+        event_id=ref.event_id,
+        status=view["status"],
+        seats=view["seats"],
+        area=view["area"],
+        quantity=view["quantity"],
+        expires_at=_iso(view["expires_at"]) if view["status"] == "held" else None,
+        total=Money(amount=view["amount"], currency=view["currency"]),
+    )
+
+
+class ReservationService:
+    """Reserve, read and release holds on behalf of a caller."""
+
+    def __init__(
+        self,
+        router: InventoryRouter,
+        catalog: SaleCatalog,
+        limiter: RateLimiter,
+        settings: Settings,
+    ) -> None:
+        self.router = router
+        self.catalog = catalog
+        self.limiter = limiter
+        self.settings = settings
+
+    async def reserve(
+        self, user: Principal, ip: str, body: ReserveCreate, idempotency_key: str | None
+    ) -> ReservationPublic:
+        self.limiter.check("reserve-user", user.id, self.settings.reserve_rate_per_user)
+        self.limiter.check("reserve-ip", ip, self.settings.reserve_rate_per_ip)
+        event = await self.catalog.get_for_sale(body.event_id)
+        if event is None:
+            raise NotFound(f"No event {body.event_id}.")
+        if event.status != "on_sale":
+            raise Conflict(f"This event is {event.status}, not on sale.", code="not_on_sale")
+        # Keys are per caller: the same key from two users are two different requests.
+        key = f"{user.id}:{idempotency_key}" if idempotency_key else None
+        command: HoldSeats | HoldBestAvailable | HoldArea
+        if body.seats is not None:
+            command = HoldSeats(user.id, tuple(body.seats), key)
+        elif body.section is not None:
+            command = HoldBestAvailable(user.id, body.section, int(body.quantity or 0), key)
+        else:
+            command = HoldArea(user.id, str(body.area), int(body.quantity or 0), key)
+        return present_held(await self.router.hold(body.event_id, command))
+
+    async def get(self, user: Principal, reservation_id: str) -> ReservationPublic:
+        ref = self._ref(reservation_id)
+        try:
+            view = await self.router.hold_view(ref)
+        except InventoryNotFoundError:
+            view = None
+        # Someone else's reservation is "not found": its existence is not theirs to learn.
+        if view is None or (view["customer"] != user.id and not user.is_admin):
+            raise NotFound(f"No reservation {reservation_id}.")
+        return present_view(ref, view)
+
+    async def release(self, user: Principal, reservation_id: str) -> None:
+        ref = self._ref(reservation_id)
+        try:
+            await self.router.release(ref, customer=None if user.is_admin else user.id)
+        except (InventoryNotFoundError, HoldNotFoundError) as exc:
+            raise NotFound(f"No reservation {reservation_id}.") from exc
+
+    @staticmethod
+    def _ref(reservation_id: str) -> HoldRef:
+        try:
+            return HoldRef.parse(reservation_id)
+        except HoldNotFoundError as exc:
+            raise NotFound(f"No reservation {reservation_id}.") from exc
