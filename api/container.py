@@ -22,6 +22,10 @@ from actors.config import ActorConfig, RouterConfig
 from actors.mongo_embedded import EmbeddedMongo, mongodb_url
 from actors.router import InventoryRouter
 from api.ratelimit import RateLimiter
+from api.repositories.users import UsersRepository
+from api.security.tokens import TokenService
+from api.services.accounts import start_accounts
+from api.services.catalog import start_catalog
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,8 @@ class Container:
     started_ray: bool = False
     amqp_url: str | None = None
     tokens: Any = None  # api.security.TokenService, set by start()
+    users: Any = None  # api.repositories.users.UsersRepository, set by start()
+    catalog: Any = None  # api.services.catalog.Catalog, set by start()
     extras: dict[str, Any] = field(default_factory=dict)  # adapters added by later contexts
 
     def db(self, context: str) -> AsyncDatabase[dict[str, Any]]:
@@ -109,6 +115,14 @@ async def start(settings: Settings) -> Container:
         started_ray=started_ray,
         amqp_url=amqp_url,
     )
+    container.tokens = TokenService(settings)
+    container.users = UsersRepository(container.db("auth"))
+    try:
+        await start_accounts(container)  # indexes, then the bootstrap admin
+        container.catalog = await start_catalog(container)  # venues, events, indexes
+    except BaseException:
+        await container.close()  # a refused start must not leave Ray or mongoeco running
+        raise
     log.info(
         "started",
         extra={

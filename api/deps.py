@@ -4,6 +4,7 @@ with these aliases and never touch storage or adapters directly."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +14,14 @@ from actors.router import InventoryRouter as Router
 from api.container import Container
 from api.errors import Forbidden, Unauthorized
 from api.principal import Principal
+from api.repositories.events import EventsRepo as EventsRepository
+from api.repositories.order_history import OrderHistory
+from api.repositories.refresh_tokens import RefreshTokensRepository
+from api.repositories.users import UsersRepository
+from api.repositories.venues import VenuesRepo as VenuesRepository
+from api.services.accounts import AccountService
+from api.services.auth import AuthService
+from api.services.catalog import Catalog
 from api.services.reservations import ReservationService
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -53,7 +62,7 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def require_roles(*roles: str):  # noqa: ANN201 - a dependency factory
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     async def check(user: CurrentUser) -> Principal:
         if not user.has_any(*roles):
             raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
@@ -76,6 +85,63 @@ ClientIp = Annotated[str, Depends(client_ip)]
 # auth/users: UsersRepo, TokensRepo
 # catalog: VenuesRepo, EventsRepo
 # reservations/orders: see below
+
+
+# -- auth and users ----------------------------------------------------------------
+
+
+def get_users_repo(container: ContainerDep) -> UsersRepository:
+    return container.users
+
+
+UsersRepo = Annotated[UsersRepository, Depends(get_users_repo)]
+
+
+def get_auth(container: ContainerDep) -> AuthService:
+    return AuthService(
+        container.users,
+        RefreshTokensRepository(container.db("auth")),
+        container.extras["passwords"],
+        container.tokens,
+        container.settings,
+    )
+
+
+Auth = Annotated[AuthService, Depends(get_auth)]
+
+
+def get_accounts(container: ContainerDep) -> AccountService:
+    return AccountService(
+        container.users,
+        RefreshTokensRepository(container.db("auth")),
+        container.extras["passwords"],
+        OrderHistory(container.db("orders")),
+    )
+
+
+Accounts = Annotated[AccountService, Depends(get_accounts)]
+
+
+# -- catalog (venues and events) -----------------------------------------------------
+
+
+def get_catalog(container: ContainerDep) -> Catalog:
+    return container.catalog
+
+
+CatalogService = Annotated[Catalog, Depends(get_catalog)]
+
+
+def get_venues_repo(container: ContainerDep) -> VenuesRepository:
+    return container.catalog.venues_repo
+
+
+def get_events_repo(container: ContainerDep) -> EventsRepository:
+    return container.catalog.events_repo
+
+
+VenuesRepo = Annotated[VenuesRepository, Depends(get_venues_repo)]
+EventsRepo = Annotated[EventsRepository, Depends(get_events_repo)]  # get_for_sale(), cached
 
 
 # -- reservations ------------------------------------------------------------------

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     snapshot_every: int = 10_000
     seats_per_shard: int = 250_000  # larger events are split into shard actors
     seats_cache_s: float = 1.0
+    event_cache_s: float = 2.0  # how stale an event's cached sale state may be (reserve path)
 
     @field_validator("env", "log_level", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
 """The API's routers, one module per resource; ``ROUTERS`` is what the app mounts."""
 
-from api.routes import health, reservations
+from api.routes import admin, auth, events, health, reservations, users, venues
 
-ROUTERS = [health.router, reservations.router]
+ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.router]
+ROUTERS += [venues.router, events.router]

@@ -1,0 +1,66 @@
+"""A small in-process TTL cache with single-flight loading, for hot read paths.
+
+Used where many requests ask for the same thing within a second (an event's sale
+state on every reservation, a 100 KB seat map during an on-sale): the first miss
+loads, concurrent misses for the same key await that same load, and the value is
+served until its TTL lapses. Per process and per event loop; staleness is bounded
+by the TTL, and writers in this process ``invalidate`` what they change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+
+
+class TtlCache[K: Hashable, V]:
+    """``await cache.get(key, load)``: the cached value, or ``load()``'s, shared by all."""
+
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[K, tuple[float, asyncio.Future[V]]] = {}
+
+    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        if self.ttl <= 0:
+            return await load()
+        now = self.clock()
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= now:
+            future: asyncio.Future[V] = asyncio.ensure_future(load())
+            entry = (now + self.ttl, future)
+            self._entries[key] = entry
+            future.add_done_callback(lambda done: self._forget_failure(key, done))
+            if len(self._entries) > self.max_entries:
+                self._evict(now)
+        # Shielded: a caller that goes away must not cancel the load others await.
+        return await asyncio.shield(entry[1])
+
+    def invalidate(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _forget_failure(self, key: K, done: asyncio.Future[V]) -> None:
+        # A failed load is not cached: the next caller tries again.
+        if done.cancelled() or done.exception() is not None:
+            entry = self._entries.get(key)
+            if entry is not None and entry[1] is done:
+                del self._entries[key]
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, (expires, _) in self._entries.items() if expires <= now]:
+            del self._entries[key]
+        while len(self._entries) > self.max_entries:  # oldest first (insertion order)
+            del self._entries[next(iter(self._entries))]

@@ -1,0 +1,1 @@
+"""Storage of each bounded context: MongoDB repositories, one module per collection."""

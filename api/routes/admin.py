@@ -1,0 +1,40 @@
+"""Administration of accounts: list them, grant and withdraw roles (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+
+from api.deps import Accounts, AdminUser
+from api.pagination import Cursor, Limit
+from api.schemas.users import RolesUpdate, UserPage, UserPublic
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+ADMIN_ONLY = {
+    401: {"description": "No valid access token"},
+    403: {"description": "The caller is not an admin"},
+}
+UserId = Annotated[str, PathParam(min_length=1, max_length=64, description="The user's id.")]
+
+
+@router.get("/users", operation_id="admin_users_list", responses=ADMIN_ONLY)
+async def list_users(
+    admin: AdminUser, accounts: Accounts, limit: Limit = 20, cursor: Cursor = None
+) -> UserPage:
+    """Every account, newest first."""
+    return await accounts.list_users(limit, cursor)
+
+
+@router.patch(
+    "/users/{user_id}/roles",
+    operation_id="admin_users_set_roles",
+    responses={**ADMIN_ONLY, 404: {"description": "No such user"}},
+)
+async def set_roles(
+    user_id: UserId, body: RolesUpdate, admin: AdminUser, accounts: Accounts
+) -> UserPublic:
+    """Replace a user's roles. They apply from the user's next token refresh (access
+    tokens carry roles and live minutes)."""
+    return await accounts.set_roles(user_id, list(body.roles))

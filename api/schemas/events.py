@@ -1,0 +1,153 @@
+"""Event requests and responses. Datetimes must carry a time zone (naive ones are a 422);
+amounts are integer minor units; a venue's sections and areas are priced by the tiers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from api.schemas.venues import MapName, Name
+from api.services.catalog_rules import check_schedule
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=5_000)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+VenueId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+MaxTickets = Annotated[int, Field(ge=1, le=50)]
+HoldTtl = Annotated[int, Field(ge=30, le=3600)]
+Status = Literal["draft", "published", "on_sale", "ended", "cancelled"]
+EXAMPLE: dict[str, Any] = {
+    "title": "Zenith Live",
+    "description": "One night only.",
+    "category": "concert",
+    "venue_id": "6650c0ffee0000000000beef",
+    "starts_at": "2027-06-01T20:00:00Z",
+    "sale_starts_at": "2026-01-01T00:00:00Z",
+    "currency": "EUR",
+    "prices": [
+        {"name": "Cat 1", "amount": 5000, "sections": ["A"], "areas": []},
+        {"name": "Floor", "amount": 3500, "sections": [], "areas": ["FLOOR"]},
+    ],
+    "max_tickets_per_customer": 6,
+    "hold_ttl_seconds": 600,
+}
+
+
+class Category(StrEnum):
+    """What kind of event; a search filter."""
+
+    concert = "concert"
+    theatre = "theatre"
+    sport = "sport"
+    festival = "festival"
+    comedy = "comedy"
+    conference = "conference"
+    other = "other"
+
+
+class PriceIn(BaseModel):
+    """One price tier: ``amount`` minor units for each seat or place it names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    amount: int = Field(ge=0, le=100_000_000)
+    sections: list[MapName] = Field(default_factory=list, max_length=500)
+    areas: list[MapName] = Field(default_factory=list, max_length=100)
+
+
+class EventCreate(BaseModel):
+    """A new event, created as a draft; every section and area needs exactly one tier."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+
+    title: Title
+    description: Description = ""
+    category: Category
+    venue_id: VenueId
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    sale_starts_at: AwareDatetime
+    sale_ends_at: AwareDatetime | None = Field(None, description="Default: starts_at.")
+    currency: Currency = Field(description="ISO 4217 code, upper case.")
+    prices: list[PriceIn] = Field(min_length=1, max_length=100)
+    max_tickets_per_customer: MaxTickets = 6
+    hold_ttl_seconds: HoldTtl = 600
+
+    @model_validator(mode="after")
+    def _schedule(self) -> Self:
+        check_schedule(self.starts_at, self.ends_at, self.sale_starts_at, self.sale_ends_at)
+        return self
+
+
+class EventUpdate(BaseModel):
+    """Changes to an event. Prices, venue, currency and limits only while a draft."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"title": "Zenith Live (2nd date)"}]}
+    )
+
+    title: Title | None = None
+    description: Description | None = None
+    category: Category | None = None
+    venue_id: VenueId | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = Field(None, description="null clears it.")
+    sale_starts_at: AwareDatetime | None = None
+    sale_ends_at: AwareDatetime | None = Field(None, description="null clears it.")
+    currency: Currency | None = None
+    prices: list[PriceIn] | None = Field(None, min_length=1, max_length=100)
+    max_tickets_per_customer: MaxTickets | None = None
+    hold_ttl_seconds: HoldTtl | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        nulls = [f for f in self.model_fields_set if getattr(self, f) is None]
+        if bad := [f for f in nulls if f not in ("ends_at", "sale_ends_at")]:
+            raise ValueError(f"{', '.join(sorted(bad))} may not be null")
+        return self
+
+
+class VenueRef(BaseModel):
+    """Where the event takes place (denormalised: venues never change)."""
+
+    id: str
+    name: str
+    city: str
+    country: str
+
+
+class EventPublic(BaseModel):
+    """An event; ``status`` is derived: a published event is on_sale during its sale
+    window and ended after it ends (or starts, without ``ends_at``)."""
+
+    id: str
+    title: str
+    description: str
+    category: Category
+    status: Status
+    owner_id: str
+    venue: VenueRef
+    starts_at: datetime
+    ends_at: datetime | None
+    sale_starts_at: datetime
+    sale_ends_at: datetime | None
+    currency: str
+    prices: list[PriceIn]
+    max_tickets_per_customer: int
+    hold_ttl_seconds: int
+    capacity: int
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None = None
+    cancelled_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Use cases behind the routes: routes parse and dispatch, services decide."""

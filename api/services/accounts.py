@@ -1,0 +1,142 @@
+"""Accounts: one's own profile and purchase history, role grants by admins, the first admin.
+
+Also the auth context's startup (``start_accounts``): indexes, the password hasher
+and the bootstrap admin from ``BOOTSTRAP_ADMIN_EMAIL`` / ``BOOTSTRAP_ADMIN_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from api.errors import NotFound
+from api.principal import Principal
+from api.repositories.order_history import OrderHistory
+from api.repositories.refresh_tokens import RefreshTokensRepository
+from api.repositories.users import EmailAlreadyUsed, UsersRepository
+from api.schemas.auth import Email, Password
+from api.schemas.users import OrderPage, OrderSummary, UserPage, UserPublic, UserUpdate
+from api.security.errors import InvalidCurrentPassword
+from api.security.passwords import PasswordHasher
+from api.services.auth import public
+
+log = logging.getLogger(__name__)
+
+
+class AccountService:
+    """What a signed-in user can do to their account, and what an admin can do to any."""
+
+    def __init__(
+        self,
+        users: UsersRepository,
+        refresh_tokens: RefreshTokensRepository,
+        passwords: PasswordHasher,
+        history: OrderHistory,
+    ) -> None:
+        self.users = users
+        self.refresh_tokens = refresh_tokens
+        self.passwords = passwords
+        self.history = history
+
+    async def me(self, caller: Principal) -> UserPublic:
+        user = await self.users.by_id(caller.id)
+        if user is None:
+            raise NotFound("This account no longer exists.")
+        return public(user)
+
+    async def update_me(self, caller: Principal, body: UserUpdate) -> UserPublic:
+        user = await self.users.by_id(caller.id)
+        if user is None:
+            raise NotFound("This account no longer exists.")
+        new_hash = None
+        if body.password is not None:
+            ok, _ = await self.passwords.verify_async(
+                body.current_password or "", user.password_hash
+            )
+            if not ok:
+                raise InvalidCurrentPassword("The current password is wrong.")
+            new_hash = await self.passwords.hash_async(body.password)
+        updated = await self.users.update(user.id, name=body.name, password_hash=new_hash)
+        if updated is None:
+            raise NotFound("This account no longer exists.")
+        if new_hash is not None:
+            # A new password ends every session: whoever knew the old one is logged out.
+            await self.refresh_tokens.revoke_user(user.id)
+        return public(updated)
+
+    async def orders(self, caller: Principal, limit: int, cursor: str | None) -> OrderPage:
+        items, next_cursor = await self.history.page(caller.id, limit, cursor)
+        return OrderPage(
+            items=[OrderSummary.model_validate(i) for i in items], next_cursor=next_cursor
+        )
+
+    async def set_roles(self, user_id: str, roles: list[str]) -> UserPublic:
+        """Takes effect at the user's next refresh (access tokens carry their roles)."""
+        user = await self.users.set_roles(user_id, roles)
+        if user is None:
+            raise NotFound(f"No user {user_id}.")
+        return public(user)
+
+    async def list_users(self, limit: int, cursor: str | None) -> UserPage:
+        users, next_cursor = await self.users.page(limit, cursor)
+        return UserPage(items=[public(u) for u in users], next_cursor=next_cursor)
+
+
+class AdminCredentials(BaseModel):
+    """What makes an admin account acceptable: the same rules as registration."""
+
+    email: Email
+    password: Password
+
+
+def describe(exc: ValidationError) -> str:
+    """What is wrong, field by field, without echoing the input (it may be a password)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+async def ensure_admin(
+    users: UsersRepository, passwords: PasswordHasher, email: str, password: str
+) -> tuple[UserPublic, bool]:
+    """Create the admin account, or grant ``admin`` to the existing one (its password is
+    left alone). ``(user, created)``; ``ValidationError`` for a bad email or password."""
+    creds = AdminCredentials(email=email, password=password)
+    existing = await users.by_email(creds.email)
+    if existing is None:
+        password_hash = await passwords.hash_async(creds.password)
+        try:
+            user = await users.create(
+                creds.email, "Administrator", password_hash, ["admin", "user"]
+            )
+            return public(user), True
+        except EmailAlreadyUsed:  # another replica created it meanwhile
+            existing = await users.by_email(creds.email)
+    user = existing and await users.set_roles(existing.id, ["admin", *existing.roles])
+    if user is None:  # deleted between two reads: nothing sane to do but say so
+        raise RuntimeError(f"the account {creds.email} vanished while being made admin")
+    return public(user), False
+
+
+async def start_accounts(container: Any) -> None:
+    """Startup of the auth context (the container calls it once): indexes, the hasher
+    (its timing-equalisation hash computed now, not on the first login) and the
+    bootstrap admin. A bad bootstrap email or password stops the start, loudly."""
+    users: UsersRepository = container.users
+    passwords = PasswordHasher()
+    container.extras["passwords"] = passwords
+    await users.ensure_indexes()
+    await RefreshTokensRepository(container.db("auth")).ensure_indexes()
+    await OrderHistory(container.db("orders")).ensure_indexes()
+    await asyncio.to_thread(lambda: passwords.dummy_hash)
+    settings = container.settings
+    if not (settings.bootstrap_admin_email and settings.bootstrap_admin_password):
+        return
+    try:
+        user, created = await ensure_admin(
+            users, passwords, settings.bootstrap_admin_email, settings.bootstrap_admin_password
+        )
+    except ValidationError as exc:
+        raise ValueError(f"BOOTSTRAP_ADMIN_EMAIL/PASSWORD: {describe(exc)}") from None
+    log.info("bootstrap admin", extra={"email": user.email, "created": created})

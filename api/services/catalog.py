@@ -1,0 +1,54 @@
+"""The catalog context (venues and events) assembled: repositories and services.
+
+``start_catalog`` is the context's one line in the composition root: it builds the
+repositories on the context's own database and makes sure their indexes exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from api.repositories.events import EventsRepo
+from api.repositories.venues import VenuesRepo
+from api.services.catalog_rules import EventForSale
+from api.services.event_search import EventSearch
+from api.services.event_views import EventViews
+from api.services.events import EventService
+from api.services.venues import VenueService
+
+if TYPE_CHECKING:
+    from api.container import Container
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Everything the catalog routes (and the reservations context) use."""
+
+    venues_repo: VenuesRepo
+    events_repo: EventsRepo
+    venues: VenueService
+    events: EventService
+    search: EventSearch
+    views: EventViews
+
+    async def get_for_sale(self, event_id: str) -> EventForSale | None:
+        """An event's sale state for the reserve path, from memory (a few seconds old)."""
+        return await self.events_repo.get_for_sale(event_id)
+
+
+async def start_catalog(container: Container) -> Catalog:
+    settings = container.settings
+    db = container.db("catalog")
+    venues_repo = VenuesRepo(db)
+    events_repo = EventsRepo(db, settings.event_cache_s)
+    await venues_repo.ensure_indexes()
+    await events_repo.ensure_indexes()
+    return Catalog(
+        venues_repo=venues_repo,
+        events_repo=events_repo,
+        venues=VenueService(venues_repo),
+        events=EventService(events_repo, venues_repo, container.router, settings),
+        search=EventSearch(events_repo),
+        views=EventViews(events_repo, container.router, settings.seats_cache_s),
+    )

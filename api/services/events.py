@@ -1,0 +1,174 @@
+"""Event use cases: create a draft, edit, publish (which opens the inventory actors),
+cancel, read and search. Who may see what is decided here, once, for every route:
+drafts are their owner's (404 to others), and only owners and admins change events
+(403 to others who can see the event)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from math import ceil
+from typing import Any
+
+from actors.router import InventoryRouter
+from api.errors import Forbidden, NotFound
+from api.principal import Principal
+from api.repositories.events import EventsRepo
+from api.repositories.venues import VenuesRepo
+from api.schemas.events import EventCreate, EventPublic, EventUpdate, VenueRef
+from api.services.catalog_errors import (
+    ConcurrentUpdate,
+    EventCancelled,
+    InvalidSchedule,
+    NotDraft,
+    UnknownVenue,
+)
+from api.services.catalog_rules import (
+    can_manage,
+    can_see,
+    check_schedule,
+    engine_terms,
+    engine_venue,
+    now_ms,
+    status_of,
+    to_ms,
+)
+from api.settings import Settings
+from engine.venue import validate_terms
+
+DRAFT_ONLY = frozenset(
+    {"venue_id", "currency", "prices", "max_tickets_per_customer", "hold_ttl_seconds"}
+)  # baked into the inventory actor at publish time
+
+
+def event_public(doc: dict[str, Any], now: datetime | None = None) -> EventPublic:
+    fields = {k: doc.get(k) for k in EventPublic.model_fields if k not in ("id", "status")}
+    status = status_of(doc, now or now_ms())
+    return EventPublic(id=str(doc["_id"]), status=status, **fields)  # type: ignore[arg-type]
+
+
+def _normalised(values: dict[str, Any]) -> dict[str, Any]:
+    """Request values as stored: UTC datetimes at BSON precision, plain strings and dicts."""
+    out = dict(values)
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            out[key] = to_ms(value)
+    if out.get("category") is not None:
+        out["category"] = str(out["category"])
+    if out.get("prices") is not None:
+        out["prices"] = [p if isinstance(p, dict) else p.model_dump() for p in out["prices"]]
+    return out
+
+
+class EventService:
+    """Events of the catalog; the inventory actors are opened through the router."""
+
+    def __init__(
+        self, events: EventsRepo, venues: VenuesRepo, router: InventoryRouter, settings: Settings
+    ) -> None:
+        self.events, self.venues, self.router, self.settings = events, venues, router, settings
+
+    async def create(
+        self, user: Principal, body: EventCreate, idempotency_key: str | None = None
+    ) -> EventPublic:
+        now = now_ms()
+        doc = _normalised(body.model_dump())
+        doc.update(status="draft", owner_id=user.id, created_at=now, updated_at=now, version=0)
+        doc.update(await self._priced_venue(doc))
+        stored = await self.events.insert(doc, idempotency_key, body.model_dump(mode="json"))
+        return event_public(stored)
+
+    async def get(self, user: Principal | None, event_id: str) -> EventPublic:
+        return event_public(await self._visible(user, event_id))
+
+    async def update(self, user: Principal, event_id: str, body: EventUpdate) -> EventPublic:
+        doc = await self._managed(user, event_id)
+        changes = _normalised({k: getattr(body, k) for k in body.model_fields_set})
+        if not changes:
+            return event_public(doc)
+        if doc["status"] == "cancelled":
+            raise EventCancelled("A cancelled event cannot change.")
+        locked = sorted(changes.keys() & DRAFT_ONLY)
+        if locked and doc["status"] != "draft":
+            raise NotDraft(f"{', '.join(locked)} can only change while the event is a draft.")
+        merged = {**doc, **changes}
+        try:
+            check_schedule(
+                merged["starts_at"],
+                merged.get("ends_at"),
+                merged["sale_starts_at"],
+                merged.get("sale_ends_at"),
+            )
+        except ValueError as exc:
+            raise InvalidSchedule(str(exc)) from exc
+        if locked:
+            changes.update(await self._priced_venue(merged))
+        changes["updated_at"] = now_ms()
+        expect = {"status": doc["status"], "version": doc["version"]}
+        updated = await self.events.update(event_id, expect, changes)
+        if updated is None:
+            raise ConcurrentUpdate("The event changed meanwhile: read it again and retry.")
+        return event_public(updated)
+
+    async def publish(self, user: Principal, event_id: str) -> EventPublic:
+        """Draft -> published, then open the actors. Idempotent: publishing a published
+        event opens its actors again (a no-op if they exist) and answers 200, so a retry
+        after a failure between the two steps completes the publication."""
+        doc = await self._managed(user, event_id)
+        if doc["status"] == "cancelled":
+            raise EventCancelled("A cancelled event cannot be published.")
+        if doc["status"] == "draft":
+            now = now_ms()
+            shards = max(1, ceil(doc["capacity"] / self.settings.seats_per_shard))
+            flip = {"status": "published", "published_at": now, "updated_at": now}
+            expect = {"status": "draft", "version": doc["version"]}
+            # Published first, actors second: from here the terms are frozen (edits of
+            # prices need a draft), so the actors can only ever get these terms.
+            doc = await self.events.update(event_id, expect, {**flip, "shards": shards}) or (
+                await self._managed(user, event_id)
+            )
+            if doc["status"] != "published":
+                raise ConcurrentUpdate("The event changed meanwhile: read it again and retry.")
+        venue = await self.venues.get(doc["venue_id"])
+        assert venue is not None, "venues are never deleted"
+        await self.router.open(
+            event_id, engine_venue(venue), engine_terms(doc), shards=doc.get("shards") or 1
+        )
+        self.events.invalidate(event_id)
+        return event_public(doc)
+
+    async def cancel(self, user: Principal, event_id: str) -> EventPublic:
+        """Any state -> cancelled (idempotent). Sales stop: reservations need on_sale."""
+        doc = await self._managed(user, event_id)
+        if doc["status"] != "cancelled":
+            now = now_ms()
+            changes = {"status": "cancelled", "cancelled_at": now, "updated_at": now}
+            doc = await self.events.update(
+                event_id, {"status": {"$ne": "cancelled"}}, changes
+            ) or await self._managed(user, event_id)
+        return event_public(doc)
+
+    async def _visible(self, user: Principal | None, event_id: str) -> dict[str, Any]:
+        doc = await self.events.get(event_id)
+        published = doc is not None and doc.get("published_at") is not None
+        if doc is None or not can_see(doc["status"], published, doc["owner_id"], user):
+            raise NotFound(f"No event {event_id}.")
+        return doc
+
+    async def _managed(self, user: Principal, event_id: str) -> dict[str, Any]:
+        doc = await self._visible(user, event_id)
+        if not can_manage(doc["owner_id"], user):
+            raise Forbidden("Only the event's owner or an admin may change it.")
+        return doc
+
+    async def _priced_venue(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The venue fields of an event whose prices cover its venue exactly (else 422)."""
+        venue = await self.venues.get(event["venue_id"])
+        if venue is None:
+            raise UnknownVenue(f"No venue {event['venue_id']}.")
+        validate_terms(engine_venue(venue), engine_terms(event))
+        ref = VenueRef(id=str(venue["_id"]), **{k: venue[k] for k in ("name", "city", "country")})
+        return {
+            "venue": ref.model_dump(),
+            "city_key": venue["city_key"],
+            "capacity": venue["capacity"],
+        }
