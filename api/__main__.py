@@ -22,6 +22,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_config=None,
+        access_log=False,  # api.middleware logs each request once, with its request id
         log_level=settings.log_level,
     )
 

@@ -28,7 +28,13 @@ class KeyValueFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        fields.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        fields.update(
+            {
+                k: v
+                for k, v in vars(record).items()
+                if k not in _RESERVED and not k.startswith("_ray")  # Ray's own bookkeeping
+            }
+        )
         if record.exc_info:
             fields["exc"] = self.formatException(record.exc_info)
         return " ".join(f"{key}={_render(value)}" for key, value in fields.items())

@@ -139,4 +139,4 @@ async def start_accounts(container: Any) -> None:
         )
     except ValidationError as exc:
         raise ValueError(f"BOOTSTRAP_ADMIN_EMAIL/PASSWORD: {describe(exc)}") from None
-    log.info("bootstrap admin", extra={"email": user.email, "created": created})
+    log.info("bootstrap admin", extra={"email": user.email, "newly_created": created})

@@ -47,7 +47,9 @@ async def pg() -> AsyncIterator[psycopg.AsyncConnection]:
 
 
 @pytest.fixture
-def new_event(pg: psycopg.AsyncConnection) -> Setup:
+async def new_event(pg: psycopg.AsyncConnection) -> AsyncIterator[Setup]:
+    created: list[str] = []
+
     async def make(
         sections: dict[str, list[int]] | None = None,
         areas: dict[str, int] | None = None,
@@ -59,9 +61,12 @@ def new_event(pg: psycopg.AsyncConnection) -> Setup:
         areas = areas or {}
         prices = dict.fromkeys(sections, 5_000) | dict.fromkeys(areas, 3_500)
         await setup_event(pg, event_id, sections, areas, limit, prices, **kw)
+        created.append(event_id)
         return event_id
 
-    return make
+    yield make
+    for table in ("seats", "holds", "events"):  # leave the shared database as it was
+        await pg.execute(f"DELETE FROM baseline.{table} WHERE event_id = ANY(%s)", (created,))
 
 
 @pytest.fixture
