@@ -1,1 +1,5 @@
-"""RabbitMQ consumers: payments (Stripe) and notifications (email, SMS)."""
+"""RabbitMQ workers: payments (Stripe) and notifications (email, SMS).
+
+``workers.bus`` declares the topology and runs consumers; ``workers.messages`` is the
+contract of the application events they exchange.
+"""

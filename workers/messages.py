@@ -1,0 +1,43 @@
+"""The application events on the ``ticketing.events`` exchange: names and bodies.
+
+One place for the contract between the API, the payments worker and the
+notifications worker. Every message is JSON, persistent, with ``type`` set to its
+routing key (handlers dispatch on ``type``: a retried message comes back through
+the default exchange with the queue's name as routing key) and ``message_id`` set
+to a key that is the same for every redelivery of the same fact.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import aio_pika
+
+PAYMENT_REQUESTED = "payment.requested"
+# body: {order_id, reservation_id, user_id, event_id, payment_method, amount, currency}
+ORDER_CONFIRMED = "order.confirmed"
+# body: {order_id, user_id, event_id, event_title, amount, currency,
+#        tickets: [{ticket_id, seat (or null), area (or null), qr}]}
+ORDER_FAILED = "order.failed"
+# body: {order_id, user_id, event_id, reason}  (declined card, hold gone, ...)
+ORDER_REFUNDED = "order.refunded"
+# body: {order_id, user_id, event_id, amount, currency, reason}
+EVENT_CANCELLED = "event.cancelled"
+# body: {event_id, event_title}
+HOLD_EXPIRED = "inventory.hold.expired"
+# on the inventory exchange (the actors' outbox): the journaled HoldExpired event,
+# {event_id, stream, seq, hold_id, at}; the customer is read from the inventory.
+
+
+def app_message(kind: str, body: dict[str, Any], message_id: str | None = None) -> aio_pika.Message:
+    """A persistent JSON message of ``kind``; ``message_id`` defaults to a fresh id."""
+    return aio_pika.Message(
+        body=json.dumps(body, separators=(",", ":"), default=str).encode(),
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message_id or uuid.uuid4().hex,
+        type=kind,
+        app_id="ticketing",
+    )
