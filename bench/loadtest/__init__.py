@@ -1,0 +1,1 @@
+"""The load tester: virtual buyers driving the public HTTP API (``ticketing loadtest``)."""
