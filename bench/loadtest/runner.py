@@ -68,6 +68,8 @@ async def _buyers(scenario: Scenario, index: int, count: int, out: Any, stop: An
                 await asyncio.sleep(0.5)
                 out.put(("snap", rec.snapshot()))
 
+        began = time.time()
+        out.put(("started", began))
         tasks = [asyncio.create_task(loop(b, rng.random() * interval)) for b in buyers]
         reporter = asyncio.create_task(report())
         while not stop.is_set():
@@ -75,7 +77,15 @@ async def _buyers(scenario: Scenario, index: int, count: int, out: Any, stop: An
         await asyncio.gather(*tasks, return_exceptions=True)
         reporter.cancel()
     out.put(("snap", rec.snapshot()))
-    out.put(("done", [r for b in buyers for r in b.held], [r for b in buyers for r in b.released]))
+    out.put(
+        (
+            "done",
+            [r for b in buyers for r in b.held],
+            [r for b in buyers for r in b.released],
+            began,
+            time.time(),
+        )
+    )
 
 
 def run(
@@ -94,33 +104,34 @@ def run(
     for proc in procs:
         proc.start()
     totals, result_held, result_released = Totals(), [], []
-    started = time.monotonic()
-    done = 0
-    last_check = 0.0
-    is_sold_out = False
-    elapsed: float | None = None
+    # The clock starts when the first process is ready to send (spawning and imports
+    # take a second or two), and the run lasts from the first start to the last stop.
+    started: float | None = None
+    spans: list[tuple[float, float]] = []
+    done, last_check, is_sold_out = 0, 0.0, False
     while done < processes:
         try:
             kind, *payload = out.get(timeout=0.25)
         except queue.Empty:
             kind, payload = "idle", []
-        if kind == "snap":
+        if kind == "started" and started is None:
+            started = time.monotonic()
+        elif kind == "snap":
             totals.merge(payload[0])
         elif kind == "done":
             done += 1
             result_held.extend(payload[0])
             result_released.extend(payload[1])
+            spans.append((payload[2], payload[3]))
         now = time.monotonic()
-        if not stop.is_set() and now - last_check >= 1.0:
+        if started is not None and not stop.is_set() and now - last_check >= 0.5:
             last_check = now
             is_sold_out = bool(sold_out and sold_out())
             if is_sold_out or now - started >= scenario.duration_s:
                 stop.set()
-                elapsed = now - started
         if on_tick is not None:
-            on_tick(totals, now - started)
+            on_tick(totals, now - started if started is not None else 0.0)
     for proc in procs:
         proc.join(timeout=10)
-    if elapsed is None:  # every process ended on its own (they crashed)
-        elapsed = time.monotonic() - started
+    elapsed = max(e for _, e in spans) - min(b for b, _ in spans) if spans else 0.0
     return Result(totals, elapsed, result_held, result_released, is_sold_out)
