@@ -26,7 +26,7 @@ endif
 PYPROJECT_SHA := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
 STAMP := $(VENV)/.installed-$(PYPROJECT_SHA)
 
-.PHONY: help install run test test-all bench lint format clean
+.PHONY: help install run test test-all bench bench-quick bench-spike lint format clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -50,7 +50,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP) ## Create .venv and install the project with its dev extras
 
-run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (docs at /docs)
+run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (docs at /docs), with SMTP, localstripe, workers
 	$(BIN)/python -m api
 
 test: $(STAMP) ## Run the test suite, without the slow (soak/fault) tests
@@ -61,6 +61,12 @@ test-all: $(STAMP) ## Run every test, slow ones included
 
 bench: $(STAMP) ## Run the benchmarks; writes bench/results/latest.json
 	$(BIN)/python -m bench
+
+bench-quick: $(STAMP) ## A shorter benchmark (5,000-seat HTTP scenario, about a minute)
+	BENCH_PROFILE=quick $(BIN)/python -m bench
+
+bench-spike: $(STAMP) ## The on-sale spike: 70,000 seats, 20,000 buyers within 10 s
+	$(BIN)/python -m bench.spike
 
 lint: $(STAMP) ## Check lint and formatting with ruff
 	$(BIN)/ruff check .

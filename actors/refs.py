@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from engine import HoldNotFoundError, SeatsHeld
+
+_INT = re.compile(r"-1|0|[1-9][0-9]{0,17}")
 
 
 def shard_stream(event_id: str, shard: int) -> str:
@@ -32,6 +35,9 @@ class HoldRef:
     def parse(cls, token: str) -> HoldRef:
         """The reference a token names; HoldNotFoundError if it is not one."""
         parts = token.split(".") if isinstance(token, str) else []
+        # Canonical numbers only, so one reservation has exactly one id.
+        if len(parts) != 4 or not all(_INT.fullmatch(p) for p in parts[1:]):
+            raise HoldNotFoundError(f"no reservation {token!r}")
         try:
             event_id, shard, hold_id, grant_id = parts[0], *map(int, parts[1:])
         except ValueError:

@@ -40,28 +40,34 @@ def _worker(scenario: Scenario, index: int, count: int, out: Any, stop: Any) -> 
 
 async def _buyers(scenario: Scenario, index: int, count: int, out: Any, stop: Any) -> None:
     rec = Recorder()
-    share = scenario.concurrency // count + (1 if index < scenario.concurrency % count else 0)
+
+    def part(total: int) -> int:
+        return total // count + (1 if index < total % count else 0)
+
+    connections = part(scenario.concurrency)
     rng = random.Random(index)
+    tokens = scenario.tokens
     buyers = [
-        Buyer(
-            scenario,
-            scenario.tokens[(index + i * count) % len(scenario.tokens)],
-            random.Random(rng.random()),
-        )
-        for i in range(share)
+        Buyer(scenario, tokens[(index + i * count) % len(tokens)], random.Random(rng.random()))
+        for i in range(part(scenario.buyers or scenario.concurrency))
     ]
-    interval = share / (scenario.rate / count) if scenario.rate else 0.0
-    connector = aiohttp.TCPConnector(limit=share, force_close=False, ttl_dns_cache=300)
+    interval = len(buyers) / (scenario.rate / count) if scenario.rate else 0.0
+    # Buyers beyond the connections wait here, like a crowd at the doors; latency is
+    # measured from the moment a request is sent, not from joining the queue.
+    doors = asyncio.Semaphore(connections)
+    connector = aiohttp.TCPConnector(limit=connections, ttl_dns_cache=300)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
         async def loop(buyer: Buyer, offset: float) -> None:
-            next_at = time.monotonic() + offset
+            await asyncio.sleep(offset)
+            next_at = time.monotonic()
             while not stop.is_set():
                 if interval:  # paced: each buyer sends every `interval` seconds
                     await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                     next_at += interval
-                await buyer.act(http, rec)
+                async with doors:
+                    await buyer.act(http, rec)
 
         async def report() -> None:
             while not stop.is_set():
@@ -70,10 +76,13 @@ async def _buyers(scenario: Scenario, index: int, count: int, out: Any, stop: An
 
         began = time.time()
         out.put(("started", began))
-        tasks = [asyncio.create_task(loop(b, rng.random() * interval)) for b in buyers]
+        spread = scenario.ramp_s or interval
+        tasks = [asyncio.create_task(loop(b, rng.random() * spread)) for b in buyers]
         reporter = asyncio.create_task(report())
         while not stop.is_set():
             await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()  # queued buyers stop waiting; in-flight requests are dropped
         await asyncio.gather(*tasks, return_exceptions=True)
         reporter.cancel()
     out.put(("snap", rec.snapshot()))

@@ -29,7 +29,9 @@ class Scenario:
     rows: list[tuple[str, str, int]]  # (section, row label, seats) for explicit picks
     sections: list[str]
     areas: list[str] = field(default_factory=list)
-    concurrency: int = 100
+    concurrency: int = 100  # requests in flight (connections)
+    buyers: int = 0  # virtual buyers; 0 = one per connection; more queue for a connection
+    ramp_s: float = 0.0  # buyers arrive spread over this many seconds
     rate: float = 0.0  # requests/s over all buyers; 0 = as fast as possible
     duration_s: float = 30.0
     max_seats: int = 4
