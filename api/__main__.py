@@ -4,6 +4,7 @@ import logging
 
 import uvicorn
 
+from api.devstack import DevStack
 from api.logging import configure_logging
 from api.settings import get_settings
 
@@ -16,15 +17,17 @@ def main() -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{settings.port}"
     log.info("serving", extra={"url": url, "docs": f"{url}/docs", "env": settings.env})
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,  # api.middleware logs each request once, with its request id
-        log_level=settings.log_level,
-    )
+    # Local SMTP and localstripe as children, stopped when uvicorn returns (DEV_SERVERS).
+    with DevStack.from_settings(settings):
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,  # api.middleware logs each request once, with its request id
+            log_level=settings.log_level,
+        )
 
 
 if __name__ == "__main__":

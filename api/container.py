@@ -26,7 +26,9 @@ from api.repositories.users import UsersRepository
 from api.security.tokens import TokenService
 from api.services.accounts import start_accounts
 from api.services.catalog import start_catalog
+from api.services.orders_context import close_orders, start_orders
 from api.settings import Settings
+from workers.host import start_workers
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,11 @@ class Container:
     tokens: Any = None  # api.security.TokenService, set by start()
     users: Any = None  # api.repositories.users.UsersRepository, set by start()
     catalog: Any = None  # api.services.catalog.Catalog, set by start()
+    orders: Any = None  # api.repositories.orders.OrdersRepository, set by start_orders()
+    publisher: Any = None  # api.services.events_publisher.EventsPublisher (events exchange)
+    stripe: Any = None  # api.services.stripe_gateway.StripeGateway
+    signer: Any = None  # api.security.ticket_signer.TicketSigner (ticket QR payloads)
+    settlement: Any = None  # api.services.settlement.Settlement (worker, webhook, refunds)
     extras: dict[str, Any] = field(default_factory=dict)  # adapters added by later contexts
 
     def db(self, context: str) -> AsyncDatabase[dict[str, Any]]:
@@ -52,6 +59,10 @@ class Container:
         return self.mongo[f"{self.settings.mongodb_db_prefix}_{context}"]
 
     async def close(self) -> None:
+        workers = self.extras.pop("workers", None)
+        if workers is not None:  # first: they still use the router and MongoDB
+            await workers.stop()
+        await close_orders(self)
         await self.router.close()
         await self.mongo.close()
         if self.embedded_mongo is not None:
@@ -120,6 +131,9 @@ async def start(settings: Settings) -> Container:
     try:
         await start_accounts(container)  # indexes, then the bootstrap admin
         container.catalog = await start_catalog(container)  # venues, events, indexes
+        await start_orders(container)  # orders, Stripe, ticket signer, events publisher
+        if settings.run_workers:  # notifications, payments: consumers in this process
+            container.extras["workers"] = await start_workers(container)
     except BaseException:
         await container.close()  # a refused start must not leave Ray or mongoeco running
         raise

@@ -22,7 +22,10 @@ from api.repositories.venues import VenuesRepo as VenuesRepository
 from api.services.accounts import AccountService
 from api.services.auth import AuthService
 from api.services.catalog import Catalog
+from api.services.orders import OrderService
+from api.services.payments import PaymentService
 from api.services.reservations import ReservationService
+from api.services.tickets import TicketService
 
 # Every dependency is `async def`, even trivial ones: FastAPI runs a plain `def`
 # dependency in a worker thread, and those hops cost a fifth of a reserve (measured).
@@ -156,3 +159,24 @@ async def get_reservations(container: ContainerDep) -> ReservationService:
 
 
 Reservations = Annotated[ReservationService, Depends(get_reservations)]
+
+
+# -- orders: payments, tickets, refunds ----------------------------------------------
+
+
+async def get_payments(container: ContainerDep) -> PaymentService:
+    c = container
+    return PaymentService(c.orders, c.router, c.catalog, c.publisher, c.stripe, c.settlement)
+
+
+async def get_tickets(container: ContainerDep) -> TicketService:
+    return TicketService(container.orders, container.catalog, container.signer)
+
+
+async def get_orders(container: ContainerDep) -> OrderService:
+    return OrderService(container.orders, container.catalog, container.settlement)
+
+
+Payments = Annotated[PaymentService, Depends(get_payments)]
+Tickets = Annotated[TicketService, Depends(get_tickets)]
+Orders = Annotated[OrderService, Depends(get_orders)]

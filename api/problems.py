@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from api.errors import ApiError
@@ -71,15 +73,27 @@ def problem(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method of the path's resource (Starlette's 405 names only the first route's:
+    GET for ``/v1/users/me``, which also takes PATCH; RFC 9110 wants them all). A static
+    path (``/v1/payments/webhook``) is its own resource, not ``/v1/payments/{id}``'s."""
+    matched = [
+        route
+        for route in iter_route_contexts(request.app.routes)
+        if route.methods and route.matches(request.scope)[0] != Match.NONE
+    ]
+    static = [route for route in matched if "{" not in (route.path or "")]
+    return ", ".join(sorted({m for route in static or matched for m in route.methods or ()}))
+
+
 async def _http_exception(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _phrase(exc.status_code)
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": allowed}
     return problem(
-        request,
-        exc.status_code,
-        code_for_status(exc.status_code),
-        detail,
-        headers=dict(exc.headers) if exc.headers else None,
+        request, exc.status_code, code_for_status(exc.status_code), detail, headers=headers
     )
 
 

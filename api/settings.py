@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 DEV_SECRET = "development-only-secret-change-me-0123456789"
+DEV_WEBHOOK_SECRET = "whsec_development_only"  # localstripe and tests sign with it
 
 
 class Settings(BaseSettings):
@@ -58,6 +59,23 @@ class Settings(BaseSettings):
     seats_per_shard: int = 250_000  # larger events are split into shard actors
     seats_cache_s: float = 1.0
     event_cache_s: float = 2.0  # how stale an event's cached sale state may be (reserve path)
+
+    # Workers and notifications (`make run` starts a local SMTP server when SMTP_HOST is local).
+    run_workers: bool = True  # run the RabbitMQ workers inside the API process
+    amqp_queue_prefix: str = ""  # worker queues are "<prefix>.<worker>" (tests isolate runs)
+    dev_servers: bool = True  # `python -m api` starts local SMTP/localstripe where set local
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_from: str = "Ticketing <no-reply@ticketing.localhost>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    public_base_url: str = "http://127.0.0.1:8000"  # ticket links in emails
+    stripe_api_base: str = "http://127.0.0.1:8420"  # localstripe; https://api.stripe.com live
+    stripe_api_key: str = "sk_test_local"  # any key works on localstripe
+    stripe_webhook_secret: str = DEV_WEBHOOK_SECRET  # must be set when ENV=production
+    ticket_signing_key: str | None = None  # Ed25519 PEM or base64 seed; dev: DATA_DIR file
 
     @field_validator("env", "log_level", mode="before")
     @classmethod

@@ -163,5 +163,12 @@ class Consumer:
         )
         exchange = await self._channel.get_exchange(RETRY_EXCHANGE)
         # Confirmed before the ack: a crash in between redelivers, never loses.
-        await exchange.publish(copy, routing_key=f"{self.spec.name}.retry.{attempt}")
+        retry_key = f"{self.spec.name}.retry.{attempt}"
+        try:
+            await exchange.publish(copy, routing_key=retry_key, timeout=30)
+        except Exception as failed:  # nacked or timed out: never leave the message unacked
+            log.warning("retry publish failed: requeued", extra={"error": repr(failed)})
+            await asyncio.sleep(1.0)  # the broker is struggling: do not spin on it
+            await message.nack(requeue=True)
+            return
         await message.ack()

@@ -1,6 +1,18 @@
 """The API's routers, one module per resource; ``ROUTERS`` is what the app mounts."""
 
-from api.routes import admin, auth, events, health, reservations, users, venues
+from api.routes import (
+    admin,
+    auth,
+    events,
+    health,
+    orders,
+    payments,
+    reservations,
+    tickets,
+    users,
+    venues,
+)
 
 ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.router]
 ROUTERS += [venues.router, events.router]
+ROUTERS += [payments.router, tickets.router, orders.router]

@@ -17,6 +17,7 @@ from api.errors import Conflict, NotFound
 from api.principal import Principal
 from api.ratelimit import RateLimiter
 from api.schemas.reservations import Money, ReservationPublic, ReserveCreate
+from api.services.catalog_rules import can_see
 from api.settings import Settings
 from engine import HoldArea, HoldBestAvailable, HoldNotFoundError, HoldSeats
 
@@ -24,6 +25,9 @@ from engine import HoldArea, HoldBestAvailable, HoldNotFoundError, HoldSeats
 class EventForSale(Protocol):
     id: str
     status: str
+    stored_status: str
+    owner_id: str
+    published_at: datetime | None
 
 
 class SaleCatalog(Protocol):
@@ -88,7 +92,9 @@ class ReservationService:
         self.limiter.check("reserve-user", user.id, self.settings.reserve_rate_per_user)
         self.limiter.check("reserve-ip", ip, self.settings.reserve_rate_per_ip)
         event = await self.catalog.get_for_sale(body.event_id)
-        if event is None:
+        # A draft is its owner's: to anyone else it does not exist (404, not 409).
+        published = event is not None and event.published_at is not None
+        if event is None or not can_see(event.stored_status, published, event.owner_id, user):
             raise NotFound(f"No event {body.event_id}.")
         if event.status != "on_sale":
             raise Conflict(f"This event is {event.status}, not on sale.", code="not_on_sale")

@@ -68,6 +68,10 @@ def api_settings(tmp_path: Path, mongo: EmbeddedMongo, **overrides: Any) -> Sett
         "reserve_rate_per_user": 0,  # limits off unless a test turns them on
         "reserve_rate_per_ip": 0,
         "auth_rate_per_ip": 0,
+        # No in-process workers unless a test asks, and queues of its own if it does:
+        # a worker must never consume another test's (or another run's) messages.
+        "run_workers": False,
+        "amqp_queue_prefix": f"t{uuid.uuid4().hex[:8]}",
         **overrides,
     }
     return Settings(**values)

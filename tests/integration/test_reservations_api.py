@@ -248,11 +248,11 @@ async def test_reserve_refuses_unknown_and_unpublished_events(api: Api) -> None:
             "prices": [{"name": "Floor", "amount": 100, "sections": [], "areas": ["FLOOR"]}],
         },
     )
-    response = await api.client.post(
-        "/v1/tickets/reserve",
-        headers=buyer,
-        json={"event_id": draft.json()["id"], "area": "FLOOR", "quantity": 1},
-    )
+    body = {"event_id": draft.json()["id"], "area": "FLOOR", "quantity": 1}
+    # A draft does not exist for a buyer (no leak); its owner learns it is not on sale.
+    response = await api.client.post("/v1/tickets/reserve", headers=buyer, json=body)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    response = await api.client.post("/v1/tickets/reserve", headers=creator["headers"], json=body)
     assert response.status_code == 409 and response.json()["code"] == "not_on_sale"
 
 

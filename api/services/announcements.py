@@ -1,0 +1,42 @@
+"""Announcing an order's outcome: ``order.confirmed``, ``order.failed``, ``order.refunded``.
+
+The message id is fixed per outcome (``<order id>:<status>``), and the order records
+the outcome as announced only after RabbitMQ confirmed the publish. So a crash in
+between publishes it again on the next attempt (never loses it), and consumers drop
+the duplicate by its id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.repositories.orders import OrdersRepository
+from api.services.events_publisher import EventsPublisher
+from workers.messages import ORDER_CONFIRMED, ORDER_FAILED, ORDER_REFUNDED
+
+ANNOUNCE = {"confirmed": ORDER_CONFIRMED, "failed": ORDER_FAILED, "refunded": ORDER_REFUNDED}
+
+
+async def announce(
+    orders: OrdersRepository, publisher: EventsPublisher, order: dict[str, Any]
+) -> None:
+    """Publish the order's outcome if it is final and not yet announced."""
+    status = order["status"]
+    kind = ANNOUNCE.get(status)
+    if kind is None or kind in order.get("announced", ()):
+        return
+    await publisher.publish(kind, outcome_body(kind, order), f"{order['_id']}:{status}")
+    await orders.mark_announced(order["_id"], kind)
+
+
+def outcome_body(kind: str, order: dict[str, Any]) -> dict[str, Any]:
+    """The message body, exactly as ``workers.messages`` defines it for ``kind``."""
+    base = {"order_id": str(order["_id"]), "user_id": order["user_id"]}
+    base["event_id"] = order["event_id"]
+    if kind == ORDER_FAILED:
+        return {**base, "reason": order.get("failure_reason") or "payment_failed"}
+    money = {"amount": order["amount"], "currency": order["currency"]}
+    if kind == ORDER_REFUNDED:
+        return {**base, **money, "reason": (order.get("refund") or {}).get("reason", "refund")}
+    tickets = [{k: t.get(k) for k in ("ticket_id", "seat", "area", "qr")} for t in order["tickets"]]
+    return {**base, "event_title": order.get("event_title"), **money, "tickets": tickets}

@@ -1,0 +1,51 @@
+"""Orders, organiser side: refunding an order puts its seats back on sale.
+
+The refund itself is ``Settlement.refund`` (Stripe refund, seats returned to the
+inventory, order refunded, ``order.refunded`` published for the buyer's email):
+the same idempotent steps whether the request is retried, or a crash interrupted it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors import Forbidden, NotFound
+from api.principal import Principal
+from api.repositories.orders import OrdersRepository
+from api.schemas.orders import OrderPublic
+from api.schemas.reservations import Money
+from api.services.settlement import Settlement
+
+
+def present(order: dict[str, Any]) -> OrderPublic:
+    return OrderPublic(
+        id=str(order["_id"]),
+        user_id=order["user_id"],
+        event_id=order["event_id"],
+        status=order["status"],
+        total=Money(amount=order["amount"], currency=order["currency"]),
+        tickets=len(order.get("tickets") or []),
+        created_at=order["created_at"],
+        refunded_at=order.get("refunded_at"),
+        refund_reason=(order.get("refund") or {}).get("reason"),
+    )
+
+
+class OrderService:
+    """What an event's organiser (or an admin) may do with its orders."""
+
+    def __init__(self, orders: OrdersRepository, catalog: Any, settlement: Settlement) -> None:
+        self.orders, self.catalog, self.settlement = orders, catalog, settlement
+
+    async def refund(self, user: Principal, order_id: str) -> OrderPublic:
+        order = await self.orders.get(order_id, light=True)
+        if order is None or "payment" not in order:  # not an order this context made
+            raise NotFound(f"No order {order_id}.")
+        event = await self.catalog.get_for_sale(order["event_id"])
+        organiser = event is not None and event.owner_id == user.id
+        if not (user.is_admin or organiser):
+            if order.get("user_id") == user.id:
+                raise Forbidden("Refunds are made by the event's organiser or an admin.")
+            raise NotFound(f"No order {order_id}.")
+        reason = "organiser" if organiser else "admin"
+        return present(await self.settlement.refund(order["_id"], reason))

@@ -1,0 +1,67 @@
+"""The orders context (payments, orders, tickets) assembled: its one line in the
+composition root, like ``start_catalog`` for the catalog.
+
+It builds the orders repository on the context's own database, the ticket signer,
+the Stripe gateway, the events publisher and the settlement they share, and hangs
+them on the container, where the routes (``api.deps``) and the payments worker
+(``workers.payments``) find them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+import aio_pika
+
+from api.repositories.orders import OrdersRepository
+from api.security.ticket_signer import TicketSigner
+from api.services.events_publisher import EventsPublisher
+from api.services.settlement import Settlement
+from api.services.stripe_gateway import StripeGateway
+from api.settings import DEV_WEBHOOK_SECRET
+
+if TYPE_CHECKING:
+    from api.container import Container
+
+log = logging.getLogger(__name__)
+
+
+async def start_orders(container: Container) -> None:
+    settings = container.settings
+    if settings.env == "production" and settings.stripe_webhook_secret == DEV_WEBHOOK_SECRET:
+        raise ValueError("STRIPE_WEBHOOK_SECRET must be set when ENV=production")
+    orders = OrdersRepository(container.db("orders"))
+    await orders.ensure_indexes()
+    container.orders = orders
+    container.signer = TicketSigner.from_settings(settings)
+    container.stripe = StripeGateway.from_settings(settings)
+    container.publisher = EventsPublisher(container.amqp_url)
+    container.settlement = Settlement(
+        orders, container.router, container.stripe, container.signer, container.publisher
+    )
+    if container.amqp_url:
+        await declare_payments_queue(container)
+
+
+async def declare_payments_queue(container: Container) -> None:
+    """Declare the payments worker's queue now: a payment requested while no worker
+    runs then waits in it, instead of being dropped as unroutable."""
+    from workers.bus import declare  # late: workers.payments imports this package
+    from workers.payments.worker import queue_spec
+
+    try:
+        connection = await aio_pika.connect(container.amqp_url, timeout=5)
+        async with connection:
+            await declare(await connection.channel(), queue_spec(container.settings))
+    except Exception:  # the API still serves; payments answer 503 until the broker is back
+        log.exception("could not declare the payments queue")
+
+
+async def close_orders(container: Container) -> None:
+    """Close the publisher's connection and Stripe's HTTP client (never raises)."""
+    for adapter in (container.publisher, container.stripe):
+        if adapter is not None:
+            with contextlib.suppress(Exception):  # closing the rest matters more
+                await adapter.close()

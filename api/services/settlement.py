@@ -1,0 +1,149 @@
+"""Settling a payment: the one code path the payments worker, the Stripe webhook and
+organiser refunds share, so every route to an outcome has the same effects.
+
+Every step is idempotent, so any of them may run twice, concurrently, or again after
+a crash: the inventory confirms a hold once per payment reference, a re-hold carries
+an idempotency key, the order moves on only by conditional updates, a refund is
+created only if the intent has none, and the ``order.*`` message has a fixed id and
+is re-published until the order records it as announced.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from bson import ObjectId
+
+from actors.errors import InventoryNotFoundError
+from actors.refs import HoldRef
+from actors.router import InventoryRouter
+from api.errors import Conflict
+from api.repositories.orders import OrdersRepository, entry, now
+from api.security.ticket_signer import TicketSigner
+from api.services.announcements import announce
+from api.services.events_publisher import EventsPublisher
+from api.services.rehold import Superseded, rehold
+from api.services.stripe_gateway import StripeGateway
+from api.services.ticket_issue import issue_tickets
+from engine import HoldExpiredError, HoldNotFoundError
+
+GONE = (HoldExpiredError, HoldNotFoundError)  # the hold cannot be confirmed any more
+
+
+class Settlement:
+    """Turns a payment outcome into seats, tickets, an order status and a message."""
+
+    def __init__(
+        self,
+        orders: OrdersRepository,
+        router: InventoryRouter,
+        stripe: StripeGateway,
+        signer: TicketSigner,
+        publisher: EventsPublisher,
+    ) -> None:
+        self.orders, self.router, self.stripe = orders, router, stripe
+        self.signer, self.publisher = signer, publisher
+
+    async def succeeded(self, order_id: ObjectId, intent_id: str) -> dict[str, Any]:
+        """The payment went through: confirm the seats (re-holding them if the hold
+        expired meanwhile) and issue tickets, or refund if the seats are gone."""
+        order = await self._get(order_id)
+        if order["status"] == "pending":
+            try:
+                order = await self._confirm(order, intent_id)
+            except Superseded:
+                order = await self._get(order_id)
+        return await self.resume(order)
+
+    async def failed(self, order_id: ObjectId, reason: str) -> dict[str, Any]:
+        """The payment failed: give the seats back and fail the order."""
+        order = await self._get(order_id)
+        if order["status"] == "pending":
+            # Already expired or released: the seats are back on sale either way.
+            with suppress(*GONE, InventoryNotFoundError):
+                ref = HoldRef.parse(order["reservation_id"])
+                await self.router.release(ref, customer=order["user_id"])
+            changes = {"status": "failed", "payment.status": "failed", "failure_reason": reason}
+            done = await self.orders.transition(
+                order_id, {"pending"}, changes, entry("failed", reason)
+            )
+            order = done or await self._get(order_id)
+        return await self.resume(order)
+
+    async def refund(self, order_id: ObjectId, reason: str) -> dict[str, Any]:
+        """An organiser's refund of a confirmed order: money back, seats back on sale."""
+        order = await self._get(order_id)
+        if order["status"] == "confirmed":
+            claim = {"status": "refunding", "refund": {"reason": reason, "return_seats": True}}
+            done = await self.orders.transition(
+                order_id, {"confirmed"}, claim, entry("refund_requested", reason)
+            )
+            order = done or await self._get(order_id)
+        if order["status"] not in ("refunding", "refunded"):
+            detail = f"An order that is {order['status']} cannot be refunded."
+            raise Conflict(detail, code="not_refundable")
+        return await self.resume(order)
+
+    async def resume(self, order: dict[str, Any]) -> dict[str, Any]:
+        """Finish what an interrupted settlement left (a refund), announce the outcome."""
+        if order["status"] == "refunding":
+            order = await self._finish_refund(order)
+        await announce(self.orders, self.publisher, order)
+        return order
+
+    async def _confirm(self, order: dict[str, Any], intent_id: str) -> dict[str, Any]:
+        order_id, customer = order["_id"], order["user_id"]
+        ref = HoldRef.parse(order["reservation_id"])
+        try:
+            await self.router.confirm(ref, payment_ref=intent_id, customer=customer)
+        except GONE:
+            new_ref = await rehold(self.router, self.orders, order, ref)
+            if new_ref is None:  # paid too late, and the seats went to someone else
+                refund = {"reason": "seats_unavailable", "return_seats": False}
+                claim = {"status": "refunding", "refund": refund}
+                done = await self.orders.transition(
+                    order_id, {"pending"}, claim, entry("refund_requested", "seats_unavailable")
+                )
+                if done is None:
+                    raise Superseded() from None
+                return done
+            ref = new_ref
+            await self.router.confirm(ref, payment_ref=intent_id, customer=customer)
+        changes = {
+            "status": "confirmed",
+            "payment.status": "succeeded",
+            "tickets": issue_tickets(order, self.signer),
+            "confirmed_at": now(),
+        }
+        done = await self.orders.transition(order_id, {"pending"}, changes, entry("confirmed"))
+        if done is None:
+            raise Superseded()
+        return done
+
+    async def _finish_refund(self, order: dict[str, Any]) -> dict[str, Any]:
+        order_id, refund = order["_id"], order.get("refund") or {}
+        intent_id = (order.get("payment") or {}).get("intent_id")
+        refund_id = None  # no intent: nothing was charged through Stripe
+        if intent_id:
+            refund_id = await self.stripe.refund_once(intent_id, f"re:{order_id}")
+        if refund.get("return_seats"):
+            # Keyed: a retry after a crash does not fail on the seats already returned.
+            ref = HoldRef.parse(order["reservation_id"])
+            await self.router.refund(ref, key=f"return:{order_id}")
+        changes = {
+            "status": "refunded",
+            "payment.status": "refunded",
+            "payment.refund_id": refund_id,
+            "refunded_at": now(),
+        }
+        done = await self.orders.transition(
+            order_id, {"refunding"}, changes, entry("refunded", refund_id)
+        )
+        return done or await self._get(order_id)
+
+    async def _get(self, order_id: ObjectId) -> dict[str, Any]:
+        order = await self.orders.get(order_id)
+        if order is None:
+            raise LookupError(f"no order {order_id}")
+        return order

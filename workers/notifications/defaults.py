@@ -1,0 +1,96 @@
+"""The templates shipped in code: seeded into MongoDB when absent, then edited there.
+
+Keyed by (name, channel). Email templates have a subject, a plain-text body (always
+sent: some clients and every spam filter read it) and an HTML body (autoescaped);
+SMS templates have a text body only. Context available to every template: ``user``
+(name, email), ``event_title`` (may be empty), ``event_id``, ``base_url``, plus each
+kind's own fields (see ``workers.notifications.notices``). ``money`` formats an
+amount in minor units with its currency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_TICKETS_TEXT = """{% for t in tickets %}
+- {% if t.seat %}Seat {{ t.seat }}{% else %}{{ t.area or "General admission" }}{% endif %}
+  Ticket: {{ t.url }}
+  QR code payload: {{ t.qr }}
+{% endfor %}"""
+
+_TICKETS_HTML = """<ul>{% for t in tickets %}
+<li>{% if t.seat %}Seat {{ t.seat }}{% else %}{{ t.area or "General admission" }}{% endif %}:
+<a href="{{ t.url }}">{{ t.url }}</a><br><code>{{ t.qr }}</code></li>{% endfor %}
+</ul>"""
+
+EVENT = "{{ event_title or 'your event' }}"
+
+EMAIL: dict[str, dict[str, str]] = {
+    "order_confirmed": {
+        "subject": "Your tickets for " + EVENT,
+        "text": "Hello {{ user.name }},\n\nYour order {{ order_id }} for "
+        + EVENT
+        + " is confirmed ({{ money(amount, currency) }}). Your tickets:\n"
+        + _TICKETS_TEXT
+        + "\nShow the QR code at the door.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>Your order {{ order_id }} for "
+        + EVENT
+        + " is confirmed ({{ money(amount, currency) }}). Your tickets:</p>"
+        + _TICKETS_HTML
+        + "<p>Show the QR code at the door.</p>",
+    },
+    "order_failed": {
+        "subject": "Your payment for " + EVENT + " did not go through",
+        "text": "Hello {{ user.name }},\n\nThe payment for order {{ order_id }} failed"
+        "{% if reason %} ({{ reason }}){% endif %}. Your seats were released; you can "
+        "try again at {{ base_url }}.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>The payment for order {{ order_id }} failed"
+        "{% if reason %} ({{ reason }}){% endif %}. Your seats were released; you can "
+        'try again at <a href="{{ base_url }}">{{ base_url }}</a>.</p>',
+    },
+    "order_refunded": {
+        "subject": "Your order for " + EVENT + " was refunded",
+        "text": "Hello {{ user.name }},\n\nOrder {{ order_id }} was refunded: "
+        "{{ money(amount, currency) }}{% if reason %} ({{ reason }}){% endif %}. "
+        "Its tickets are no longer valid.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>Order {{ order_id }} was refunded: "
+        "{{ money(amount, currency) }}{% if reason %} ({{ reason }}){% endif %}. "
+        "Its tickets are no longer valid.</p>",
+    },
+    "event_cancelled": {
+        "subject": EVENT + " is cancelled",
+        "text": "Hello {{ user.name }},\n\nWe are sorry: " + EVENT + " is cancelled. "
+        "Your order will be refunded; you will receive a confirmation.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>We are sorry: " + EVENT + " is cancelled. "
+        "Your order will be refunded; you will receive a confirmation.</p>",
+    },
+    "hold_expired": {
+        "subject": "Your reservation for " + EVENT + " expired",
+        "text": "Hello {{ user.name }},\n\nYou did not complete the payment in time, so "
+        "the seats you reserved for " + EVENT + " were released. They may still be "
+        "available at {{ base_url }}.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>You did not complete the payment in time, "
+        "so the seats you reserved for " + EVENT + " were released. They may still be "
+        'available at <a href="{{ base_url }}">{{ base_url }}</a>.</p>',
+    },
+}
+
+SMS: dict[str, dict[str, str]] = {
+    "order_confirmed": {
+        "text": "Order {{ order_id }} confirmed: {{ tickets|length }} "
+        "ticket(s) for " + EVENT + ". Details by email."
+    },
+    "order_failed": {"text": "Payment for " + EVENT + " failed; your seats were released."},
+    "order_refunded": {"text": "Order {{ order_id }} refunded: {{ money(amount, currency) }}."},
+    "event_cancelled": {"text": EVENT + " is cancelled. You will be refunded."},
+    "hold_expired": {"text": "Your reservation for " + EVENT + " expired."},
+}
+
+
+def default_templates() -> list[dict[str, Any]]:
+    """Every shipped template as a stored document (``_id`` is ``<name>:<channel>``)."""
+    docs = []
+    for channel, table in (("email", EMAIL), ("sms", SMS)):
+        for name, parts in table.items():
+            docs.append({"_id": f"{name}:{channel}", "name": name, "channel": channel, **parts})
+    return docs

@@ -1,0 +1,99 @@
+"""Where notifications learn who a user is, and what else they need from other contexts.
+
+``UserDirectory`` is the seam to the auth context: the Mongo adapter reads its users
+collection (email, name, and a phone number once users have one), read-only. The
+``Sources`` Protocol gathers the other look-ups a message may need: the buyers of an
+event (orders context), the customer of an expired hold (the inventory actors) and an
+event's title (catalog). Deployed apart, each becomes a call to its context's API.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo.asynchronous.database import AsyncDatabase
+
+from actors.errors import InventoryNotFoundError
+from actors.refs import HoldRef
+from workers.notifications.channels import Recipient
+
+log = logging.getLogger(__name__)
+
+
+class UserDirectory(Protocol):
+    async def recipient(self, user_id: str) -> Recipient | None:
+        """The user's contact details, or None if there is no such user."""
+        ...
+
+
+class Sources(Protocol):
+    async def buyers(self, event_id: str) -> list[str]: ...
+    async def hold_customer(self, event_id: str, stream: str, hold_id: int) -> str | None: ...
+    async def event_title(self, event_id: str) -> str | None: ...
+
+
+def _id_forms(value: str) -> list[Any]:
+    """The value as stored either way: contexts write ids as hex strings or ObjectIds."""
+    try:
+        return [value, ObjectId(value)] if len(value) == 24 else [value]
+    except InvalidId:
+        return [value]
+
+
+class MongoUserDirectory:
+    """Users of ``<prefix>_auth.users`` (ids are ObjectId hex)."""
+
+    def __init__(self, auth_db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._users = auth_db["users"]
+
+    async def recipient(self, user_id: str) -> Recipient | None:
+        oids = [v for v in _id_forms(str(user_id)) if isinstance(v, ObjectId)]
+        if not oids:
+            return None
+        doc = await self._users.find_one({"_id": oids[0]}, {"email": 1, "name": 1, "phone": 1})
+        if doc is None:
+            return None
+        return Recipient(str(doc["_id"]), doc.get("email"), doc.get("name") or "", doc.get("phone"))
+
+
+def shard_of(event_id: str, stream: str) -> int:
+    """The shard a stream names: ``<event>`` is unsharded (-1), ``<event>#<k>`` is k."""
+    if stream == event_id:
+        return -1
+    prefix = f"{event_id}#"
+    if not stream.startswith(prefix) or not stream[len(prefix) :].isdigit():
+        raise ValueError(f"stream {stream!r} is not one of event {event_id!r}")
+    return int(stream[len(prefix) :])
+
+
+class ContainerSources:
+    """The look-ups, served by the API's composition root (or the worker's own)."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+
+    async def buyers(self, event_id: str) -> list[str]:
+        # Kept simple: every user holding a confirmed order (tickets) for the event. The
+        # orders context owns the collection; this only reads one field of it.
+        orders = self.container.db("orders")["orders"]
+        query = {"event_id": {"$in": _id_forms(event_id)}, "status": "confirmed"}
+        users = await orders.distinct("user_id", query)
+        return sorted({str(u) for u in users if u})
+
+    async def hold_customer(self, event_id: str, stream: str, hold_id: int) -> str | None:
+        ref = HoldRef(event_id, shard_of(event_id, stream), hold_id)
+        try:
+            view = await self.container.router.hold_view(ref)
+        except InventoryNotFoundError:
+            return None  # no such event here (another deployment's message): nobody to tell
+        return (view or {}).get("customer") or None
+
+    async def event_title(self, event_id: str) -> str | None:
+        catalog = getattr(self.container, "catalog", None)
+        if catalog is None:
+            return None
+        event = await catalog.get_for_sale(event_id)
+        return event.title if event is not None else None

@@ -1,0 +1,128 @@
+"""What each message means for people: who is told what (template and its context).
+
+One function per message kind of ``workers.messages`` (bodies documented there),
+each returning the notices to send: one for an order's buyer, one per buyer for a
+cancelled event, none for an expired hold whose customer cannot be found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from workers.messages import (
+    EVENT_CANCELLED,
+    HOLD_EXPIRED,
+    ORDER_CONFIRMED,
+    ORDER_FAILED,
+    ORDER_REFUNDED,
+)
+from workers.notifications.directory import Sources
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One person to tell, with which template and what it needs."""
+
+    user_id: str
+    template: str
+    context: dict[str, Any]
+
+
+class Malformed(ValueError):
+    """The body lacks what its kind promises: no retry will fix it."""
+
+
+def _field(body: dict[str, Any], name: str) -> Any:
+    value = body.get(name)
+    if value is None or value == "":
+        raise Malformed(f"missing {name!r}")
+    return value
+
+
+async def _title(body: dict[str, Any], sources: Sources) -> str:
+    return body.get("event_title") or await sources.event_title(str(body["event_id"])) or ""
+
+
+async def order_confirmed(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    tickets = body.get("tickets")
+    if not isinstance(tickets, list) or not tickets:
+        raise Malformed("an order.confirmed without tickets")
+    links = []
+    for ticket in tickets:
+        ticket_id = _field(ticket, "ticket_id")
+        links.append(
+            {
+                "ticket_id": ticket_id,
+                "seat": ticket.get("seat"),
+                "area": ticket.get("area"),
+                "qr": ticket.get("qr") or "",
+                "url": f"{base_url}/v1/tickets/{ticket_id}",
+            }
+        )
+    context = {
+        "order_id": _field(body, "order_id"),
+        "event_id": _field(body, "event_id"),
+        "event_title": await _title(body, sources),
+        "amount": body.get("amount"),
+        "currency": body.get("currency"),
+        "tickets": links,
+    }
+    return [Notice(str(_field(body, "user_id")), "order_confirmed", context)]
+
+
+async def order_failed(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    context = {
+        "order_id": _field(body, "order_id"),
+        "event_id": _field(body, "event_id"),
+        "event_title": await _title(body, sources),
+        "reason": body.get("reason") or "",
+    }
+    return [Notice(str(_field(body, "user_id")), "order_failed", context)]
+
+
+async def order_refunded(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    context = {
+        "order_id": _field(body, "order_id"),
+        "event_id": _field(body, "event_id"),
+        "event_title": await _title(body, sources),
+        "amount": body.get("amount"),
+        "currency": body.get("currency"),
+        "reason": body.get("reason") or "",
+    }
+    return [Notice(str(_field(body, "user_id")), "order_refunded", context)]
+
+
+async def event_cancelled(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    event_id = str(_field(body, "event_id"))
+    context = {"event_id": event_id, "event_title": await _title(body, sources)}
+    return [Notice(user, "event_cancelled", context) for user in await sources.buyers(event_id)]
+
+
+async def hold_expired(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    event_id, stream = str(_field(body, "event_id")), str(_field(body, "stream"))
+    try:
+        hold_id = int(_field(body, "hold_id"))
+    except (TypeError, ValueError) as exc:
+        raise Malformed(f"bad hold_id: {exc}") from exc
+    try:
+        customer = await sources.hold_customer(event_id, stream, hold_id)
+    except ValueError as exc:  # a stream that is not the event's
+        raise Malformed(str(exc)) from exc
+    if customer is None:
+        return []  # nobody to tell (an unknown hold or event): skipped, not an error
+    context = {"event_id": event_id, "event_title": await _title(body, sources)}
+    return [Notice(customer, "hold_expired", context)]
+
+
+Builder = Callable[[dict[str, Any], Sources, str], Awaitable[list[Notice]]]
+
+BUILDERS: dict[str, Builder] = {
+    ORDER_CONFIRMED: order_confirmed,
+    ORDER_FAILED: order_failed,
+    ORDER_REFUNDED: order_refunded,
+    EVENT_CANCELLED: event_cancelled,
+    HOLD_EXPIRED: hold_expired,
+    "HoldExpired": hold_expired,  # the outbox sets ``type`` to the domain event's name
+}

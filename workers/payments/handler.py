@@ -1,0 +1,132 @@
+"""The payments worker's handler of ``payment.requested``: charge through Stripe, settle.
+
+Exactly one charge per order, whatever the redeliveries: the PaymentIntent is created
+unconfirmed, recorded in the order, and only then confirmed; a redelivered message
+finds the recorded intent and retrieves it instead of creating another (localstripe
+ignores Stripe idempotency keys, and an intent created but never recorded was never
+confirmed, so never charged). The outcome goes through ``Settlement``, the same code
+the Stripe webhook runs. The message id joins the order's ``processed_message_ids``
+once every effect is done: a redelivery after that is dropped (durable dedup, on top
+of the consumer's in-memory one); the consumer acks after this handler returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from typing import Any
+
+import stripe
+from aio_pika.abc import AbstractIncomingMessage
+
+from api.repositories.orders import OrdersRepository, parse_id
+from api.services.settlement import Settlement
+from api.services.stripe_gateway import Charge, StripeGateway
+from workers.bus import PermanentError
+from workers.messages import PAYMENT_REQUESTED
+
+log = logging.getLogger(__name__)
+
+# Fault injection for tests: exit the process right after Stripe answered a charge,
+# before any effect is recorded and before the ack (the crash the design must survive).
+CRASH_AFTER_STRIPE = "PAYMENTS_CRASH_AFTER_STRIPE"
+
+
+class StillProcessing(Exception):
+    """Stripe has not decided yet (``processing``, ``requires_action``): retry later."""
+
+
+def decode(message: AbstractIncomingMessage) -> tuple[str, dict[str, Any], str]:
+    """(kind, body, message id); ``PermanentError`` if the body is not a JSON object."""
+    try:
+        body = json.loads(message.body)
+    except ValueError as exc:
+        raise PermanentError(f"not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise PermanentError("the body is not a JSON object")
+    # ``type`` first: a retried message comes back with the queue's name as routing key.
+    kind = message.type or message.routing_key or ""
+    message_id = message.message_id or hashlib.sha256(message.body).hexdigest()[:32]
+    return kind, body, message_id
+
+
+class PaymentsHandler:
+    """Handles one ``payment.requested`` message end to end."""
+
+    def __init__(
+        self, orders: OrdersRepository, stripe: StripeGateway, settlement: Settlement
+    ) -> None:
+        self.orders, self.stripe, self.settlement = orders, stripe, settlement
+        self.crash_after_stripe = os.environ.get(CRASH_AFTER_STRIPE) == "1"
+
+    async def __call__(self, message: AbstractIncomingMessage) -> None:
+        kind, body, message_id = decode(message)
+        if kind != PAYMENT_REQUESTED:
+            raise PermanentError(f"unexpected message type {kind!r}")
+        order_id = parse_id(str(body.get("order_id", "")))
+        order = await self.orders.get(order_id) if order_id else None
+        if order is None or order_id is None:
+            # The API writes the order before publishing, so this is another deployment's
+            # (sharing the exchange, with its own database): not ours to keep or retry.
+            log.warning("payment for an unknown order dropped", extra={"id": message_id})
+            return
+        if message_id in order.get("processed_message_ids", []):
+            return
+        if order["status"] == "pending":
+            await self.charge_and_settle(order)
+        else:  # settled by the webhook, or by an earlier delivery that crashed after it
+            await self.settlement.resume(order)
+        await self.orders.mark_processed(order_id, message_id)
+
+    async def charge_and_settle(self, order: dict[str, Any]) -> None:
+        order_id = order["_id"]
+        try:
+            charge = await self._charge(order)
+        except (stripe.InvalidRequestError, stripe.CardError) as exc:
+            # Stripe refused the request itself (unknown or unusable payment method):
+            # no retry will change that, so the payment failed.
+            reason = getattr(exc, "code", None) or "invalid_payment_method"
+            await self.orders.add_note(order_id, "stripe_refused", str(exc.user_message or exc))
+            await self.settlement.failed(order_id, reason)
+            return
+        if charge is None:  # the order left "pending" while we created an intent
+            await self.settlement.resume(await self._reload(order_id))
+            return
+        if self.crash_after_stripe:
+            log.warning("fault injection: exiting after Stripe answered", extra={"order": order_id})
+            os._exit(9)
+        await self.orders.add_note(order_id, f"stripe_{charge.status}", charge.error)
+        if charge.succeeded:
+            await self.settlement.succeeded(order_id, charge.intent_id)
+        elif charge.failed:
+            await self.settlement.failed(order_id, charge.error or "payment_failed")
+        else:
+            raise StillProcessing(f"intent {charge.intent_id} is {charge.status}")
+
+    async def _charge(self, order: dict[str, Any]) -> Charge | None:
+        """Create-record-confirm, or retrieve-confirm for an intent already recorded."""
+        order_id = order["_id"]
+        intent_id = order["payment"].get("intent_id")
+        if intent_id is None:
+            created = await self.stripe.create_intent(
+                str(order_id),
+                order.get("original_reservation_id") or order["reservation_id"],
+                order["amount"],
+                order["currency"],
+                order["payment"]["method"],
+            )
+            recorded = await self.orders.record_intent(order_id, created)
+            if recorded is None:  # another delivery recorded its intent first: use that one
+                intent_id = (await self._reload(order_id))["payment"].get("intent_id")
+                if intent_id is None:
+                    return None
+            else:
+                intent_id = created
+        return await self.stripe.charge(intent_id)
+
+    async def _reload(self, order_id: Any) -> dict[str, Any]:
+        order = await self.orders.get(order_id)
+        assert order is not None  # orders are never deleted
+        return order
