@@ -389,7 +389,14 @@ async def in_api_bus() -> AsyncIterator[Publisher]:
 
 @pytest.mark.parametrize(
     "api",
-    [{"amqp_queue_prefix": IN_API_PREFIX, "run_workers": True, "smtp_port": IN_API_SMTP, "public_base_url": BASE_URL}],
+    [
+        {
+            "amqp_queue_prefix": IN_API_PREFIX,
+            "run_workers": True,
+            "smtp_port": IN_API_SMTP,
+            "public_base_url": BASE_URL,
+        }
+    ],
     indirect=True,
 )
 async def test_the_api_process_runs_the_worker(in_api_bus: Publisher, api: Api) -> None:
