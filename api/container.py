@@ -26,6 +26,7 @@ from api.repositories.users import UsersRepository
 from api.security.tokens import TokenService
 from api.services.accounts import start_accounts
 from api.services.catalog import start_catalog
+from api.services.events_publisher import EventsPublisher
 from api.services.orders_context import close_orders, start_orders
 from api.settings import Settings
 from workers.host import start_workers
@@ -130,6 +131,7 @@ async def start(settings: Settings) -> Container:
     container.users = UsersRepository(container.db("auth"))
     try:
         await start_accounts(container)  # indexes, then the bootstrap admin
+        container.publisher = EventsPublisher(amqp_url)  # connects on first publish
         container.catalog = await start_catalog(container)  # venues, events, indexes
         await start_orders(container)  # orders, Stripe, ticket signer, events publisher
         if settings.run_workers:  # notifications, payments: consumers in this process

@@ -48,7 +48,9 @@ async def start_catalog(container: Container) -> Catalog:
         venues_repo=venues_repo,
         events_repo=events_repo,
         venues=VenueService(venues_repo),
-        events=EventService(events_repo, venues_repo, container.router, settings),
+        events=EventService(
+            events_repo, venues_repo, container.router, settings, container.publisher
+        ),
         search=EventSearch(events_repo),
         views=EventViews(events_repo, container.router, settings.seats_cache_s),
     )

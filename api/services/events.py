@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from math import ceil
-from typing import Any
+from typing import Any, Protocol
 
 from actors.router import InventoryRouter
 from api.errors import Forbidden, NotFound
@@ -34,6 +34,7 @@ from api.services.catalog_rules import (
 )
 from api.settings import Settings
 from engine.venue import validate_terms
+from workers.messages import EVENT_CANCELLED
 
 DRAFT_ONLY = frozenset(
     {"venue_id", "currency", "prices", "max_tickets_per_customer", "hold_ttl_seconds"}
@@ -59,13 +60,25 @@ def _normalised(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class Announcer(Protocol):
+    """Where application events go (``EventsPublisher``): returns once durable."""
+
+    async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...
+
+
 class EventService:
     """Events of the catalog; the inventory actors are opened through the router."""
 
     def __init__(
-        self, events: EventsRepo, venues: VenuesRepo, router: InventoryRouter, settings: Settings
+        self,
+        events: EventsRepo,
+        venues: VenuesRepo,
+        router: InventoryRouter,
+        settings: Settings,
+        announcer: Announcer,
     ) -> None:
         self.events, self.venues, self.router, self.settings = events, venues, router, settings
+        self.announcer = announcer
 
     async def create(
         self, user: Principal, body: EventCreate, idempotency_key: str | None = None
@@ -145,7 +158,20 @@ class EventService:
             doc = await self.events.update(
                 event_id, {"status": {"$ne": "cancelled"}}, changes
             ) or await self._managed(user, event_id)
+        if doc.get("published_at") is not None and not doc.get("cancel_announced"):
+            await self._announce_cancel(doc)
         return event_public(doc)
+
+    async def _announce_cancel(self, doc: dict[str, Any]) -> None:
+        """Tell the buyers (``event.cancelled``), then remember it. Publishing before
+        marking means a crash in between announces twice, never zero times; the
+        message id is the same both times, so the notifications worker drops the
+        second. If RabbitMQ refuses, the caller gets a retryable 503: the event stays
+        cancelled, and cancelling again (idempotent) announces it."""
+        event_id = str(doc["_id"])
+        body = {"event_id": event_id, "event_title": doc.get("title", "")}
+        await self.announcer.publish(EVENT_CANCELLED, body, f"{EVENT_CANCELLED}:{event_id}")
+        await self.events.update(event_id, {}, {"cancel_announced": True})
 
     async def _visible(self, user: Principal | None, event_id: str) -> dict[str, Any]:
         doc = await self.events.get(event_id)

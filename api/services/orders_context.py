@@ -17,7 +17,6 @@ import aio_pika
 
 from api.repositories.orders import OrdersRepository
 from api.security.ticket_signer import TicketSigner
-from api.services.events_publisher import EventsPublisher
 from api.services.settlement import Settlement
 from api.services.stripe_gateway import StripeGateway
 from api.settings import DEV_WEBHOOK_SECRET
@@ -37,7 +36,6 @@ async def start_orders(container: Container) -> None:
     container.orders = orders
     container.signer = TicketSigner.from_settings(settings)
     container.stripe = StripeGateway.from_settings(settings)
-    container.publisher = EventsPublisher(container.amqp_url)
     container.settlement = Settlement(
         orders, container.router, container.stripe, container.signer, container.publisher
     )

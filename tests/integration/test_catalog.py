@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
+import aio_pika
 import pytest
 
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
+from workers.bus import EVENTS_EXCHANGE
+from workers.messages import EVENT_CANCELLED
 
 __all__ = ["api", "ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -419,3 +424,31 @@ async def test_cancel_and_derived_statuses(api: Api) -> None:
     draft = await make_event(api, creator, venue)
     await api.client.post(f"/v1/events/{draft['id']}/cancel", headers=creator["headers"])
     problem(await api.client.get(f"/v1/events/{draft['id']}"), 404, "not_found")  # never public
+
+
+async def test_cancelling_a_published_event_announces_it_once(api: Api) -> None:
+    """``event.cancelled`` reaches the bus once (the notifications worker emails the
+    buyers from it), however often the organiser presses cancel; a draft never sold."""
+    creator = await api.user("event_creator")
+    venue = (await make_venue(api, creator))["id"]
+    live = await make_event(api, creator, venue, publish=True, title="Gone Tour")
+    draft = await make_event(api, creator, venue)
+    connection = await aio_pika.connect(api.settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, EVENT_CANCELLED)
+        for event in (live, live, draft):
+            url = f"/v1/events/{event['id']}/cancel"
+            assert (await api.client.post(url, headers=creator["headers"])).status_code == 200
+        await asyncio.sleep(0.5)  # published with confirms: routed before the answer
+        bodies = []
+        while (message := await queue.get(fail=False, no_ack=True)) is not None:
+            bodies.append((json.loads(message.body), message.message_id))
+    mine = [(b, m) for b, m in bodies if b["event_id"] in (live["id"], draft["id"])]
+    assert mine == [
+        ({"event_id": live["id"], "event_title": "Gone Tour"}, f"event.cancelled:{live['id']}")
+    ]
