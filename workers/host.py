@@ -12,7 +12,8 @@ import asyncio
 import importlib
 import importlib.util
 import logging
-from collections.abc import Sequence
+import signal
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -83,3 +84,36 @@ async def start_workers(container: Any, names: Sequence[str] = WORKERS) -> Worke
             log.exception("WORKER FAILED TO START", extra={"worker": name})
     log.info("workers running", extra={"workers": ",".join(host.workers) or "none"})
     return host
+
+
+async def run_standalone(name: str, start: Callable[[Any], Awaitable[Worker]]) -> int:
+    """``python -m workers.<name>``: the composition root the API uses (MongoDB, Ray,
+    RabbitMQ, Stripe...), without the API's in-process workers, then one worker that
+    consumes until SIGTERM or Ctrl-C. It joins the running Ray cluster (``RAY_ADDRESS``,
+    else ``auto``) rather than start its own: the inventory actors are there."""
+    from api import container as composition  # late: the API imports this module
+    from api.logging import configure_logging
+    from api.settings import get_settings
+
+    settings = get_settings()
+    update = {"run_workers": False, "ray_address": settings.ray_address or "auto"}
+    settings = settings.model_copy(update=update)
+    configure_logging(settings.log_level)
+    if not settings.mongodb_url:
+        log.warning("MONGODB_URL is not set: using an embedded MongoDB the API does not share")
+    container = await composition.start(settings)
+    try:
+        if not container.amqp_url:
+            log.error("RabbitMQ is unreachable (AMQP_URL): the worker cannot run")
+            return 1
+        worker = await start(container)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker running", extra={"worker": name})
+        await stop.wait()
+        await worker.stop()
+        return 0
+    finally:
+        await container.close()

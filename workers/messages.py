@@ -9,11 +9,15 @@ to a key that is the same for every redelivery of the same fact.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
 
 import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from workers.bus import PermanentError
 
 PAYMENT_REQUESTED = "payment.requested"
 # body: {order_id, reservation_id, user_id, event_id, payment_method, amount, currency}
@@ -41,3 +45,19 @@ def app_message(kind: str, body: dict[str, Any], message_id: str | None = None) 
         type=kind,
         app_id="ticketing",
     )
+
+
+def decode(message: AbstractIncomingMessage) -> tuple[str, dict[str, Any], str]:
+    """(kind, body, message id) of a message; ``PermanentError`` if the body is not a
+    JSON object (retrying cannot fix it: it is dead-lettered)."""
+    try:
+        body = json.loads(message.body)
+    except ValueError as exc:
+        raise PermanentError(f"not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise PermanentError("the body is not a JSON object")
+    # ``type`` first: a retried message comes back with the queue's name as routing key.
+    kind = message.type or message.routing_key or ""
+    # Publishers always set message_id; a stable fallback keeps the dedup if one did not.
+    message_id = message.message_id or hashlib.sha256(message.body).hexdigest()[:32]
+    return kind, body, message_id

@@ -7,12 +7,15 @@ with roles and log them in.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 
@@ -77,6 +80,24 @@ def api_settings(tmp_path: Path, mongo: EmbeddedMongo, **overrides: Any) -> Sett
     return Settings(**values)
 
 
+async def delete_worker_queues(settings: Settings) -> None:
+    """Drop the durable queues an app with this ``AMQP_QUEUE_PREFIX`` declared (the API
+    declares its payments queue at start; workers theirs, with retry and dead-letter
+    queues). Left behind, hundreds of quorum queues made the broker unresponsive."""
+    if not settings.amqp_url or not settings.amqp_queue_prefix:
+        return  # never the shared, unprefixed queues of a real deployment
+    with contextlib.suppress(Exception):  # best effort: never mask the test's outcome
+        async with asyncio.timeout(30):
+            connection = await aio_pika.connect(settings.amqp_url, timeout=5)
+            async with connection:
+                channel = await connection.channel()
+                for worker in ("payments", "notifications"):
+                    name = f"{settings.amqp_queue_prefix}.{worker}"
+                    retries = (f"{name}.retry.{k}" for k in range(8))
+                    for queue in (name, f"{name}.dead", *retries):
+                        await channel.queue_delete(queue)
+
+
 @pytest.fixture
 async def api(
     tmp_path: Path, embedded_mongo: EmbeddedMongo, request: pytest.FixtureRequest
@@ -84,7 +105,10 @@ async def api(
     overrides = getattr(request, "param", {}) or {}
     settings = api_settings(tmp_path, embedded_mongo, **overrides)
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Api(client, app, settings)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                yield Api(client, app, settings)
+    finally:
+        await delete_worker_queues(settings)

@@ -30,9 +30,9 @@ import pytest
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
 from api.settings import DEV_WEBHOOK_SECRET
-from tests.integration.api_support import Api, api_settings
+from tests.integration.api_support import Api, api_settings, delete_worker_queues
 from workers.bus import EVENTS_EXCHANGE
-from workers.payments import PaymentsWorker, queue_spec, start_worker
+from workers.payments import PaymentsWorker, start_worker
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -154,16 +154,6 @@ async def _capture(shop: Shop) -> aio_pika.abc.AbstractRobustConnection:
     return connection
 
 
-async def delete_queues(settings: Any) -> None:
-    """Drop a test's worker queues (they are durable: they would outlive the run)."""
-    name = queue_spec(settings).name
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for queue in (name, f"{name}.dead", *(f"{name}.retry.{k}" for k in range(3))):
-            await channel.queue_delete(queue)
-
-
 @pytest.fixture
 async def shop(
     tmp_path: Path, embedded_mongo: EmbeddedMongo, localstripe: str
@@ -189,4 +179,4 @@ async def shop(
                         await shop.worker.stop()
                     await capture.close()
     finally:  # a failed test too: durable queues would collect messages forever
-        await delete_queues(settings)
+        await delete_worker_queues(settings)

@@ -34,7 +34,7 @@ from fastapi.routing import iter_route_contexts
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
 from api.services.ticket_issue import issue_tickets
-from tests.integration.api_support import Api, api_settings
+from tests.integration.api_support import Api, api_settings, delete_worker_queues
 from tests.integration.ray_support import ray_local
 
 __all__ = ["ray_local"]
@@ -644,6 +644,7 @@ async def world(
             world.payment_id = await new_payment(world)
             world.ticket_id = (await new_ticket(world))["ticket_id"]
             yield world
+    await delete_worker_queues(settings)
 
 
 # -- the tests --------------------------------------------------------------------------------

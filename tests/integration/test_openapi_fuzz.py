@@ -21,6 +21,7 @@ pending payment): edits, seat maps, holds and refunds are fuzzed for real.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -43,7 +44,7 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, unsuppor
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
 from api.settings import Settings
-from tests.integration.api_support import api_settings
+from tests.integration.api_support import api_settings, delete_worker_queues
 from tests.integration.ray_support import ray_local
 
 __all__ = ["ray_local"]
@@ -219,6 +220,7 @@ def target(
                 "order_id": [payment],  # an order's id is its payment's
             },
         )
+    asyncio.run(delete_worker_queues(settings))
 
 
 # -- the fuzzing ------------------------------------------------------------------------------

@@ -8,15 +8,13 @@ queues, then dead-lettered to ``notifications.dead``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE, Consumer, PermanentError, QueueSpec
+from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE, Consumer, QueueSpec
 from workers.host import queue_name
 from workers.messages import (
     EVENT_CANCELLED,
@@ -24,6 +22,7 @@ from workers.messages import (
     ORDER_CONFIRMED,
     ORDER_FAILED,
     ORDER_REFUNDED,
+    decode,
 )
 from workers.notifications.channels import Channel, EmailChannel, LoggingSms, SmtpConfig
 from workers.notifications.directory import ContainerSources, MongoUserDirectory
@@ -59,21 +58,6 @@ def smtp_config(settings: Any) -> SmtpConfig:
         starttls=settings.smtp_starttls,
         timeout_s=settings.smtp_timeout_s,
     )
-
-
-def decode(message: AbstractIncomingMessage) -> tuple[str, dict[str, Any], str]:
-    """(kind, body, message id) of a message; ``PermanentError`` if it is not JSON."""
-    try:
-        body = json.loads(message.body)
-    except ValueError as exc:
-        raise PermanentError(f"not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise PermanentError("the body is not a JSON object")
-    # ``type`` first: a retried message comes back with the queue's name as routing key.
-    kind = message.type or message.routing_key or ""
-    # Publishers always set message_id; a stable fallback keeps the dedup if one did not.
-    message_id = message.message_id or hashlib.sha256(message.body).hexdigest()[:32]
-    return kind, body, message_id
 
 
 class NotificationsWorker:

@@ -12,8 +12,6 @@ of the consumer's in-memory one); the consumer acks after this handler returns.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 from typing import Any
@@ -25,7 +23,7 @@ from api.repositories.orders import OrdersRepository, parse_id
 from api.services.settlement import Settlement
 from api.services.stripe_gateway import Charge, StripeGateway
 from workers.bus import PermanentError
-from workers.messages import PAYMENT_REQUESTED
+from workers.messages import PAYMENT_REQUESTED, decode
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +34,6 @@ CRASH_AFTER_STRIPE = "PAYMENTS_CRASH_AFTER_STRIPE"
 
 class StillProcessing(Exception):
     """Stripe has not decided yet (``processing``, ``requires_action``): retry later."""
-
-
-def decode(message: AbstractIncomingMessage) -> tuple[str, dict[str, Any], str]:
-    """(kind, body, message id); ``PermanentError`` if the body is not a JSON object."""
-    try:
-        body = json.loads(message.body)
-    except ValueError as exc:
-        raise PermanentError(f"not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise PermanentError("the body is not a JSON object")
-    # ``type`` first: a retried message comes back with the queue's name as routing key.
-    kind = message.type or message.routing_key or ""
-    message_id = message.message_id or hashlib.sha256(message.body).hexdigest()[:32]
-    return kind, body, message_id
 
 
 class PaymentsHandler:
