@@ -1,5 +1,6 @@
 """Benchmark figures: the `Figure` record, the rich table and the JSON results file."""
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -79,6 +80,16 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def _versions(*packages: str) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 def collect_metadata() -> dict[str, Any]:
     return {
         "timestamp": datetime.now(UTC).isoformat(),
@@ -86,6 +97,8 @@ def collect_metadata() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
+        "ray_version": _versions("ray")["ray"],
+        "versions": _versions("fastapi", "uvicorn", "pymongo", "psycopg", "aiohttp"),
         "git_commit": git_commit(),
     }
 

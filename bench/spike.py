@@ -22,6 +22,7 @@ from bench.loadtest.audit import audit
 from bench.loadtest.report import final_table, summary
 from bench.loadtest.scenario import Scenario
 from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
+from bench.report import collect_metadata
 from bench.servers import start_ours
 
 SEATS, BUYERS, CONNECTIONS, RAMP_S, LIMIT_S = 70_000, 20_000, 2_000, 10.0, 120.0
@@ -60,6 +61,7 @@ def main() -> int:
         f"answers by code: {errors}; oversold seats: {report['oversold_seats']}"
     )
     out = Path(__file__).parent / "results" / "spike.json"
+    data = {"metadata": collect_metadata(), **data}
     out.write_text(json.dumps(data, indent=2, default=str))
     console.print(f"written to {out}")
     return 0 if report["ok"] else 1
