@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import container as composition
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.openapi import install_problem_documentation
 from api.problems import install_problem_handlers
 from api.routes import ROUTERS
 from api.settings import Settings, get_settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_problem_documentation(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

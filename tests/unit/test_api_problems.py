@@ -95,3 +95,30 @@ def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(ValueError, match="JWT_SECRET"):
         Settings(env="production", jwt_secret=DEV_SECRET)
     Settings(env="production", jwt_secret="x" * 40)
+
+
+def test_the_openapi_document_declares_problem_details_for_every_error(app) -> None:
+    """What clients generate code from matches what the handlers send."""
+    client = TestClient(app)
+    document = client.get("/openapi.json").json()
+    errors = [
+        (path, method, status, response)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+    ]
+    assert len(errors) > 50
+    for path, method, status, response in errors:
+        assert response["content"] == {
+            PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }, (
+            path,
+            method,
+            status,
+        )
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "code" in schemas["Problem"]["required"]
+    # The 422 body that the document now promises is the one the handler sends.
+    body = client.get("/items/not-a-number").json()
+    assert set(schemas["Problem"]["required"]) <= set(body)
