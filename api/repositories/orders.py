@@ -64,6 +64,7 @@ class OrdersRepository:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("user_id", 1), *NEWEST_FIRST])
         await self.collection.create_index("payment.intent_id")  # webhooks without metadata
+        await self.collection.create_index([("event_id", 1), ("status", 1)])  # cancellations
 
     async def insert(self, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Insert the order, or return the one already there with its ``_id``."""
@@ -80,6 +81,12 @@ class OrdersRepository:
         if oid is None:
             return None
         return await self.collection.find_one({"_id": oid}, LIGHT if light else None)
+
+    async def ids_of_event(self, event_id: str, statuses: Iterable[str]) -> list[ObjectId]:
+        """The ids of an event's orders in one of ``statuses`` (ids only: orders carry
+        their tickets, and a sold-out event has many)."""
+        query = {"event_id": event_id, "status": {"$in": list(statuses)}}
+        return [doc["_id"] async for doc in self.collection.find(query, {"_id": 1})]
 
     async def by_intent(self, intent_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"payment.intent_id": intent_id})

@@ -114,3 +114,38 @@ async def test_organiser_refund_puts_the_places_back_on_sale(shop: Shop) -> None
     assert (scan.status_code, scan.json()["code"]) == (409, "ticket_void")
     payment = await api.client.get(f"/v1/payments/{order['id']}", headers=order["headers"])
     assert payment.json()["status"] == "refunded"
+
+
+async def test_cancelling_an_event_refunds_every_paid_order_once(shop: Shop) -> None:
+    """``event.cancelled`` reaches the payments worker: each confirmed order is refunded
+    (money back, buyer told); an unpaid hold is not an order and is left alone."""
+    api = shop.api
+    creator = await api.user("event_creator")
+    first = await bought(shop, creator, "buyer-cancel-1", area="FLOOR", quantity=2)
+    event_id = first["event_id"]
+    headers = bearer(api, "buyer-cancel-2")
+    hold = await api.client.post(
+        "/v1/tickets/reserve", headers=headers, json={"event_id": event_id, "seats": ["A-1-1"]}
+    )
+    second_id = await shop.pay(headers, hold.json()["reservation_id"], "pm_card_visa")
+    await shop.wait_order(second_id, "confirmed")
+    unpaid = await api.client.post(
+        "/v1/tickets/reserve",
+        headers=bearer(api, "browser"),
+        json={"event_id": event_id, "seats": ["A-1-2"]},
+    )
+    assert unpaid.status_code == 201, unpaid.text
+
+    for _ in range(2):  # pressed twice: one announcement, one refund per order
+        cancel = await api.client.post(f"/v1/events/{event_id}/cancel", headers=creator["headers"])
+        assert cancel.status_code == 200, cancel.text
+    for order_id, amount in ((first["id"], 7000), (second_id, 5000)):
+        order = await shop.wait_order(order_id, "refunded")
+        assert order["refund"]["reason"] == "event_cancelled"
+        [intent] = await shop.intents_of(order_id)
+        refunds = await api.container.stripe.client.v1.refunds.list_async(
+            {"payment_intent": intent.id}
+        )
+        assert [r.amount for r in refunds.data] == [amount]
+        [message] = await shop.wait_messages(order_id, "order.refunded")
+        assert message["reason"] == "event_cancelled"

@@ -19,11 +19,12 @@ from typing import Any
 import stripe
 from aio_pika.abc import AbstractIncomingMessage
 
+from api.errors import Conflict
 from api.repositories.orders import OrdersRepository, parse_id
 from api.services.settlement import Settlement
 from api.services.stripe_gateway import Charge, StripeGateway
 from workers.bus import PermanentError
-from workers.messages import PAYMENT_REQUESTED, decode
+from workers.messages import EVENT_CANCELLED, PAYMENT_REQUESTED, decode
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ class StillProcessing(Exception):
 
 
 class PaymentsHandler:
-    """Handles one ``payment.requested`` message end to end."""
+    """Handles one ``payment.requested`` message end to end, and refunds every paid order
+    of an event on ``event.cancelled``."""
 
     def __init__(
         self, orders: OrdersRepository, stripe: StripeGateway, settlement: Settlement
@@ -47,6 +49,9 @@ class PaymentsHandler:
 
     async def __call__(self, message: AbstractIncomingMessage) -> None:
         kind, body, message_id = decode(message)
+        if kind == EVENT_CANCELLED:
+            await self.refund_event(str(body.get("event_id", "")))
+            return
         if kind != PAYMENT_REQUESTED:
             raise PermanentError(f"unexpected message type {kind!r}")
         order_id = parse_id(str(body.get("order_id", "")))
@@ -63,6 +68,19 @@ class PaymentsHandler:
         else:  # settled by the webhook, or by an earlier delivery that crashed after it
             await self.settlement.resume(order)
         await self.orders.mark_processed(order_id, message_id)
+
+    async def refund_event(self, event_id: str) -> None:
+        """Refund each confirmed order of a cancelled event (and finish interrupted
+        refunds). Idempotent: a redelivery finds the refunded ones gone from the query,
+        and one Stripe failure raises, so the message is retried for the rest."""
+        if not event_id:
+            raise PermanentError("event.cancelled without an event_id")
+        for order_id in await self.orders.ids_of_event(event_id, ("confirmed", "refunding")):
+            try:
+                await self.settlement.refund(order_id, "event_cancelled")
+            except Conflict:  # refunded meanwhile (by the organiser): nothing left to do
+                continue
+        log.info("cancelled event refunded", extra={"event": event_id})
 
     async def charge_and_settle(self, order: dict[str, Any]) -> None:
         order_id = order["_id"]

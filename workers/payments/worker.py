@@ -14,7 +14,7 @@ from typing import Any
 
 from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
 from workers.host import queue_name
-from workers.messages import PAYMENT_REQUESTED
+from workers.messages import EVENT_CANCELLED, PAYMENT_REQUESTED
 from workers.payments.handler import PaymentsHandler
 
 NAME = "payments"
@@ -27,7 +27,10 @@ def queue_spec(settings: Any, retry_delays_s: Sequence[float] | None = None) -> 
     """The worker's queue; tests pass short ``retry_delays_s``."""
     delays = tuple(retry_delays_s) if retry_delays_s is not None else (1.0, 5.0, 30.0)
     return QueueSpec(
-        queue_name(settings, NAME), ((EVENTS_EXCHANGE, PAYMENT_REQUESTED),), delays, PREFETCH
+        queue_name(settings, NAME),
+        ((EVENTS_EXCHANGE, PAYMENT_REQUESTED), (EVENTS_EXCHANGE, EVENT_CANCELLED)),
+        delays,
+        PREFETCH,
     )
 
 
