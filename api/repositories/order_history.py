@@ -16,12 +16,13 @@ from api.repositories.keyset import NEWEST_FIRST, newest_first
 
 def _summary(doc: dict[str, Any]) -> dict[str, Any]:
     # Only plain fields leave: ObjectIds and the payment internals stay in the store.
-    total = doc.get("total")
+    amount, currency = doc.get("amount"), doc.get("currency")
+    total = {"amount": amount, "currency": currency} if amount is not None and currency else None
     return {
         "id": str(doc["_id"]),
         "event_id": str(doc["event_id"]) if doc.get("event_id") is not None else None,
         "status": doc.get("status"),
-        "total": total if isinstance(total, dict) else None,
+        "total": total,
         "tickets": len(doc["tickets"]) if isinstance(doc.get("tickets"), list) else None,
         "created_at": doc["created_at"],
     }

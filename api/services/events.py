@@ -164,10 +164,11 @@ class EventService:
 
     async def _announce_cancel(self, doc: dict[str, Any]) -> None:
         """Tell the buyers (``event.cancelled``), then remember it. Publishing before
-        marking means a crash in between announces twice, never zero times; the
-        message id is the same both times, so the notifications worker drops the
-        second. If RabbitMQ refuses, the caller gets a retryable 503: the event stays
-        cancelled, and cancelling again (idempotent) announces it."""
+        marking means a crash in between announces twice, never zero times; both
+        consumers take a second one calmly (the notifications worker drops it by message
+        id, the payments worker finds the orders already refunded). If RabbitMQ refuses,
+        the caller gets a retryable 503: the event stays cancelled, and cancelling again
+        (idempotent) announces it."""
         event_id = str(doc["_id"])
         body = {"event_id": event_id, "event_title": doc.get("title", "")}
         await self.announcer.publish(EVENT_CANCELLED, body, f"{EVENT_CANCELLED}:{event_id}")

@@ -21,7 +21,7 @@ class BrokerUnavailable(ApiError):
 
     status, code, title = 503, "broker_unavailable", "Service Unavailable"
 
-    def __init__(self, detail: str = "Payments are temporarily unavailable; retry shortly."):
+    def __init__(self, detail: str = "The message broker is unavailable; retry shortly.") -> None:
         super().__init__(detail, headers={"Retry-After": "2"})
 
 

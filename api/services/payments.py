@@ -107,7 +107,6 @@ class PaymentService:
             "quantity": view["quantity"],
             "amount": amount,
             "currency": currency,
-            "total": {"amount": amount, "currency": currency},  # the purchase history reads it
             "status": "pending",
             "payment": {
                 "method": body.payment_method,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ import stripe
 
 from api.devstack import ROOT, DevStack, port_open
 from api.settings import Settings
+from tests.integration.api_support import delete_worker_queues
 from tests.integration.notify_support import free_port
 
 
@@ -166,7 +168,7 @@ def test_python_m_api_runs_the_whole_stack_and_leaves_nothing(tmp_path: Path) ->
         wait_gone(children, timeout=10.0)
     finally:
         api.kill()
-        _delete_queues(prefix)
+        asyncio.run(delete_worker_queues(Settings(amqp_queue_prefix=prefix)))
 
 
 def _healthy(port: int) -> bool:
@@ -174,19 +176,3 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def _delete_queues(prefix: str) -> None:
-    import asyncio
-
-    import aio_pika
-
-    async def delete() -> None:
-        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-        async with connection:
-            channel = await connection.channel()
-            for worker in ("notifications", "payments"):
-                for suffix in ("", ".dead", *(f".retry.{i}" for i in range(8))):
-                    await channel.queue_delete(f"{prefix}.{worker}{suffix}")
-
-    asyncio.run(delete())

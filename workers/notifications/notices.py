@@ -45,6 +45,18 @@ async def _title(body: dict[str, Any], sources: Sources) -> str:
     return body.get("event_title") or await sources.event_title(str(body["event_id"])) or ""
 
 
+async def _order_context(body: dict[str, Any], sources: Sources, **extra: Any) -> dict[str, Any]:
+    """What every order email shows: the order, its event, its money."""
+    return {
+        "order_id": _field(body, "order_id"),
+        "event_id": _field(body, "event_id"),
+        "event_title": await _title(body, sources),
+        "amount": body.get("amount"),
+        "currency": body.get("currency"),
+        **extra,
+    }
+
+
 async def order_confirmed(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
     tickets = body.get("tickets")
     if not isinstance(tickets, list) or not tickets:
@@ -61,36 +73,17 @@ async def order_confirmed(body: dict[str, Any], sources: Sources, base_url: str)
                 "url": f"{base_url}/v1/tickets/{ticket_id}",
             }
         )
-    context = {
-        "order_id": _field(body, "order_id"),
-        "event_id": _field(body, "event_id"),
-        "event_title": await _title(body, sources),
-        "amount": body.get("amount"),
-        "currency": body.get("currency"),
-        "tickets": links,
-    }
+    context = await _order_context(body, sources, tickets=links)
     return [Notice(str(_field(body, "user_id")), "order_confirmed", context)]
 
 
 async def order_failed(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
-    context = {
-        "order_id": _field(body, "order_id"),
-        "event_id": _field(body, "event_id"),
-        "event_title": await _title(body, sources),
-        "reason": body.get("reason") or "",
-    }
+    context = await _order_context(body, sources, reason=body.get("reason") or "")
     return [Notice(str(_field(body, "user_id")), "order_failed", context)]
 
 
 async def order_refunded(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
-    context = {
-        "order_id": _field(body, "order_id"),
-        "event_id": _field(body, "event_id"),
-        "event_title": await _title(body, sources),
-        "amount": body.get("amount"),
-        "currency": body.get("currency"),
-        "reason": body.get("reason") or "",
-    }
+    context = await _order_context(body, sources, reason=body.get("reason") or "")
     return [Notice(str(_field(body, "user_id")), "order_refunded", context)]
 
 
