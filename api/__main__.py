@@ -13,7 +13,7 @@ log = logging.getLogger("api")
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.env)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{settings.port}"
     log.info("serving", extra={"url": url, "docs": f"{url}/docs", "env": settings.env})

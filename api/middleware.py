@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import Any
 
+import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +41,8 @@ class RequestContextMiddleware:
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        # Every log line of this request carries its id (api.logging merges contextvars).
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         started = time.perf_counter()
 
@@ -67,6 +70,7 @@ class RequestContextMiddleware:
                     "ms": round(elapsed * 1000, 2),
                 },
             )
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 class BodyLimitMiddleware:

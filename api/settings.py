@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     port: int = 8000
     data_dir: Path = Path("./var")
     log_level: LogLevel = "info"
+    # auto: JSON when ENV=production, readable key=value lines otherwise (api.logging).
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    # Observability (docs/operations.md, "Observe"). Traces are off unless an exporter is
+    # chosen; the inventory actors get the same choice through ActorConfig.
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None  # OTLP/HTTP, e.g. http://otel-collector:4318
+    otel_service_name: str = "ticketing-api"  # actors report as "ticketing-inventory"
+    otel_console_path: str | None = None  # console exporter: a file of JSON lines (stdout)
+    metrics_port: int | None = None  # standalone workers: serve /metrics on this port
 
     # Components (None: the embedded default).
     mongodb_url: str | None = None
@@ -77,7 +87,7 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str = DEV_WEBHOOK_SECRET  # must be set when ENV=production
     ticket_signing_key: str | None = None  # Ed25519 PEM or base64 seed; dev: DATA_DIR file
 
-    @field_validator("env", "log_level", mode="before")
+    @field_validator("env", "log_level", "log_format", "otel_exporter", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

@@ -98,7 +98,11 @@ async def run_standalone(name: str, start: Callable[[Any], Awaitable[Worker]]) -
     settings = get_settings()
     update = {"run_workers": False, "ray_address": settings.ray_address or "auto"}
     settings = settings.model_copy(update=update)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.env)
+    if settings.metrics_port:  # no HTTP server here: Prometheus scrapes this port instead
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port)
     if not settings.mongodb_url:
         log.warning("MONGODB_URL is not set: using an embedded MongoDB the API does not share")
     container = await composition.start(settings)

@@ -1,4 +1,5 @@
-"""Structured logging: fields render as key=value, and no ``extra`` key can crash a log call.
+"""Structured logging (structlog): JSON lines or readable ones with the request and trace
+ids, and no ``extra`` key can crash a log call.
 
 ``logging`` raises KeyError for an ``extra`` key that names a LogRecord attribute
 ("created", "name", ...), but only when the level is enabled: a latent crash that
@@ -8,12 +9,18 @@ tests at WARNING never see. So the source is scanned for such keys.
 from __future__ import annotations
 
 import ast
+import io
+import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
-from api.logging import KeyValueFormatter
+from api.logging import configure_logging, wants_json
 
 ROOT = Path(__file__).resolve().parents[2]
 RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -37,15 +44,51 @@ def test_no_log_extra_key_shadows_a_record_attribute(path: Path) -> None:
                     assert not keys & RESERVED, f"line {node.lineno}: {keys & RESERVED}"
 
 
-def test_formatter_renders_extra_fields() -> None:
-    record = logging.makeLogRecord(
-        {
-            "msg": "hello world",
-            "levelname": "INFO",
-            "name": "x",
-            "request_id": "r1",
-            "_ray_timestamp_ns": 1,
-        }
-    )
-    line = KeyValueFormatter().format(record)
-    assert 'msg="hello world"' in line and "request_id=r1" in line and "_ray" not in line
+TRACE_ID, SPAN_ID = 0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """Logging configured into a buffer; the previous root handlers restored after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield io.StringIO()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def log_in_request_and_span(stream: io.StringIO, fmt: str) -> list[str]:
+    configure_logging("info", fmt, stream=stream)
+    span = NonRecordingSpan(SpanContext(TRACE_ID, SPAN_ID, False, TraceFlags(1)))
+    bound = structlog.contextvars.bind_contextvars(request_id="r1")
+    try:
+        with trace.use_span(span):
+            # "event" is an event id in our extras: it must not replace the message.
+            extra = {"event": "e1", "_ray_timestamp_ns": 1, "color_message": "x"}
+            logging.getLogger("api.test").info("hello world", extra=extra)
+    finally:
+        structlog.contextvars.reset_contextvars(**bound)
+    logging.getLogger("api.test").warning("outside")
+    return stream.getvalue().splitlines()
+
+
+def test_json_lines_carry_request_and_trace_ids(captured: io.StringIO) -> None:
+    inside, outside = (json.loads(line) for line in log_in_request_and_span(captured, "json"))
+    assert inside["msg"] == "hello world" and inside["event"] == "e1"
+    assert inside["level"] == "info" and inside["logger"] == "api.test"
+    assert inside["request_id"] == "r1"
+    assert inside["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert not any(k.startswith("_ray") or k == "color_message" for k in inside)
+    assert "request_id" not in outside and "trace_id" not in outside  # unbound after
+
+
+def test_console_lines_are_readable(captured: io.StringIO) -> None:
+    inside, _ = log_in_request_and_span(captured, "console")
+    assert "hello world" in inside and "request_id=r1" in inside and "event=e1" in inside
+    assert "trace_id=0af7651916cd43dd8448eb211c80319c" in inside
+    assert not inside.startswith("{") and "_ray" not in inside
+
+
+def test_json_in_production_or_when_asked() -> None:
+    assert wants_json("auto", "production") and wants_json("json", "development")
+    assert not wants_json("auto", "development") and not wants_json("console", "production")
