@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from engine.limits import LIMITS_EVENTS
+from engine.queue_messages import QUEUE_EVENTS
 
 # Slotted, not frozen, for construction speed on the hot path (see commands.py);
 # nothing mutates an event after it is built.
@@ -83,7 +84,11 @@ DomainEvent = SeatsHeld | HoldConfirmed | HoldReleased | HoldExpired | SaleRetur
 
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
-    for cls in (SeatsHeld, HoldConfirmed, HoldReleased, HoldExpired, SaleReturned, *LIMITS_EVENTS)
+    for cls in (
+        *(SeatsHeld, HoldConfirmed, HoldReleased, HoldExpired, SaleReturned),
+        *LIMITS_EVENTS,
+        *QUEUE_EVENTS,  # the waiting room's (engine/waiting_room.py)
+    )
 }
 
 
