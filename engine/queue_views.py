@@ -64,7 +64,7 @@ def summary(room: QueueState, now: float) -> dict[str, Any]:
     outcomes = list(room.outcome.values())
     return {
         "opens_at": room.opens_at,
-        "opened": room.opened_at is not None,
+        "opened_at": room.opened_at,
         "rate_per_minute": room.rate,
         "max_active": room.max_active,
         "admission_ttl_s": room.ttl,

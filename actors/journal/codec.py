@@ -23,11 +23,16 @@ def load_events(text: str) -> list[EncodedEvent]:
 
 
 def dump_snapshot(data: dict[str, Any]) -> bytes:
-    encoded = {**data, "states": base64.b64encode(data["states"]).decode("ascii")}
+    # Only an inventory's snapshot has seat-state bytes; a quota ledger's or a waiting
+    # room's is plain JSON already.
+    encoded = dict(data)
+    if isinstance(data.get("states"), bytes | bytearray):
+        encoded["states"] = base64.b64encode(data["states"]).decode("ascii")
     return json.dumps(encoded, separators=(",", ":")).encode()
 
 
 def load_snapshot(blob: bytes) -> dict[str, Any]:
     data = json.loads(blob)
-    data["states"] = base64.b64decode(data["states"])
+    if isinstance(data.get("states"), str):
+        data["states"] = base64.b64decode(data["states"])
     return data
