@@ -16,9 +16,11 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
+from actors import telemetry
 from actors.config import RouterConfig, actor_name
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from actors.inventory_actor import InventoryActor
+from actors.stats import ROUTER_PENDING
 from engine import Command
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,16 @@ class _Batch:
         self.router = router
         self.stream = stream
         self.items: list[tuple[Command, asyncio.Future[Any]]] = []
+        # Each command's trace context (tracing on): Ray does not carry OTel context.
+        self.carriers: list[dict[str, str] | None] = []
         self.timer: asyncio.TimerHandle | None = None
 
     def submit(self, command: Command) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self.items.append((command, future))
+        if telemetry.enabled():
+            self.carriers.append(telemetry.carrier())
         if len(self.items) >= self.router.config.max_batch:
             self.flush()
         elif self.timer is None:
@@ -51,8 +57,10 @@ class _Batch:
             self.timer.cancel()
             self.timer = None
         items, self.items = self.items, []
+        carriers, self.carriers = self.carriers, []
         if items:
-            self.router.spawn(self.router.send(self.stream, items))
+            traced = len(carriers) == len(items) and any(carriers)  # off: no extra argument
+            self.router.spawn(self.router.send(self.stream, items, carriers if traced else None))
 
 
 class ActorCalls:
@@ -108,12 +116,23 @@ class ActorCalls:
         batch = self._batches.get(stream)
         if batch is None:
             batch = self._batches[stream] = _Batch(self, stream)
-        return await batch.submit(command)
+        ROUTER_PENDING.inc()
+        try:
+            return await batch.submit(command)
+        finally:
+            ROUTER_PENDING.dec()
 
-    async def send(self, stream: str, items: list[tuple[Command, asyncio.Future[Any]]]) -> None:
+    async def send(
+        self,
+        stream: str,
+        items: list[tuple[Command, asyncio.Future[Any]]],
+        carriers: list[dict[str, str] | None] | None = None,
+    ) -> None:
         try:
             handle = await self.handle(stream)
-            answers = await handle.execute.remote([command for command, _ in items])
+            commands = [command for command, _ in items]
+            call = handle.execute.remote
+            answers = await (call(commands) if carriers is None else call(commands, carriers))
         except Exception as exc:
             error = self._translate(stream, exc)
             for _, future in items:

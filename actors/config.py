@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from actors.telemetry import TracingConfig
+
 NAMESPACE = "ticketing"
 
 
@@ -25,6 +27,8 @@ class ActorConfig:
     expiry_interval_s: float = 0.5  # the expiry timer's period
     amqp_url: str | None = None  # outbox relay off when None
     max_batch_events: int = 20_000  # cap on one journal write
+    # The actor's process sets up its own tracer provider from this (OTEL_* settings).
+    tracing: TracingConfig = field(default_factory=TracingConfig)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from actors import telemetry
 from actors.errors import InventoryUnavailableError
 from actors.journal import Journal, JournalError
 from actors.kinds import AggregateKind
+from actors.stats import BATCH_SIZE_BOUNDS, WRITE_SECONDS_BOUNDS, Buckets
+from actors.tracemarks import TraceMarks
 from engine import Command, DomainEvent, InventoryError, event_to_dict
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,12 @@ class InventoryCore:
         self.ready = True
         self.batches = 0  # journal writes, for the mean batch size
         self.committed_events = 0
+        self.inflight = 0  # commands received, not yet answered (the actor's queue depth)
+        self.event_counts: Counter[str] = Counter()  # journaled events by type
+        self.batch_sizes = Buckets(BATCH_SIZE_BOUNDS)
+        self.write_seconds = Buckets(WRITE_SECONDS_BOUNDS)
+        # Trace context per journaled event range (None: tracing off, no cost at all).
+        self.marks: TraceMarks | None = TraceMarks() if telemetry.enabled() else None
         self._pending: list[DomainEvent] = []
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -72,10 +82,33 @@ class InventoryCore:
 
     # -- commands ------------------------------------------------------------------
 
-    async def execute(self, commands: Sequence[Command]) -> list[Answer]:
-        """Each command's answer (its event or its domain error), once durable."""
+    async def execute(
+        self, commands: Sequence[Command], carriers: Sequence[dict[str, str] | None] | None = None
+    ) -> list[Answer]:
+        """Each command's answer (its event or its domain error), once durable.
+
+        ``carriers``: each command's W3C trace context (tracing on in the API). The call
+        runs in an ``inventory.execute`` span (parent: the first request, links: the
+        others), and the journal write and outbox message of each command's events join
+        its request's trace.
+        """
         if not self.ready:
             raise InventoryUnavailableError(f"{self.stream}: rebuilding after a journal failure")
+        self.inflight += len(commands)
+        try:
+            if carriers is None or self.marks is None:
+                return await self._execute(commands, None)
+            contexts = [telemetry.context_of(c) for c in carriers]
+            attributes = {"stream": self.stream, "commands": len(commands)}
+            with telemetry.batch_span("inventory.execute", contexts, attributes):
+                contexts[0] = telemetry.current_context()  # its events: children of this span
+                return await self._execute(commands, contexts)
+        finally:
+            self.inflight -= len(commands)
+
+    async def _execute(
+        self, commands: Sequence[Command], contexts: Sequence[Any] | None
+    ) -> list[Answer]:
         now = self.clock()
         # Lazy expiry first, so no command sees a hold whose deadline has passed.
         self._record(self.inv.handle(self.kind.expire_command(), now)[1])
@@ -91,6 +124,8 @@ class InventoryCore:
                 await self._fail(bug)
                 raise InventoryUnavailableError(f"{self.stream}: internal error, retry") from bug
             self._record(events)
+            if contexts is not None and events and self.marks is not None:
+                self.marks.add(events[0].seq, events[-1].seq, contexts[len(answers)])
             answers.append(result)
         # Even a refusal or a replayed answer may rest on events not yet on disk:
         # wait for everything decided so far, so no answer outruns the journal.
@@ -105,6 +140,11 @@ class InventoryCore:
         self._record(events)
         await self.durable(self.inv.seq)
         return len(events)
+
+    @property
+    def journal_pending(self) -> int:
+        """Events decided but not yet handed to the journal."""
+        return len(self._pending)
 
     def _record(self, events: Sequence[DomainEvent]) -> None:
         self._pending.extend(events)
@@ -126,11 +166,16 @@ class InventoryCore:
             while self._pending:
                 batch = self._pending[: self.max_batch_events]
                 del self._pending[: len(batch)]
+                started = time.perf_counter()
                 try:
-                    await self.journal.append(self.stream, [event_to_dict(e) for e in batch])
+                    with telemetry.maybe_batch_span(*self._journal_span(batch)):
+                        await self.journal.append(self.stream, [event_to_dict(e) for e in batch])
                 except (JournalError, OSError, ValueError) as exc:
                     await self._fail(exc)
                     return
+                self.write_seconds.observe(time.perf_counter() - started)
+                self.batch_sizes.observe(len(batch))
+                self.event_counts.update(type(e).__name__ for e in batch)
                 self.batches += 1
                 self.committed_events += len(batch)
                 self.durable_seq = batch[-1].seq
@@ -140,6 +185,11 @@ class InventoryCore:
                 self._maybe_snapshot()
         finally:
             self._writer = None
+
+    def _journal_span(self, batch: Sequence[DomainEvent]) -> tuple[str, list[Any], dict[str, Any]]:
+        # One write serves many requests: the span joins the first one's trace, links the rest.
+        parents = self.marks.between(batch[0].seq, batch[-1].seq) if self.marks else []
+        return "journal.append", parents, {"stream": self.stream, "batch.size": len(batch)}
 
     def _wake(self, upto: int) -> None:
         still = []
@@ -160,6 +210,8 @@ class InventoryCore:
             if not waiter.done():
                 waiter.set_exception(error)
         self._waiters, self._pending = [], []
+        if self.marks is not None:
+            self.marks.clear()  # the rebuilt state reuses sequence numbers
         self._spawn(self._recover())
 
     async def _recover(self) -> None:

@@ -14,6 +14,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from actors import telemetry
 from actors.config import ActorConfig
 from actors.core import Answer, InventoryCore
 from actors.journal import Recovered, open_journal
@@ -53,6 +54,7 @@ class InventoryActor:
         self.event_id = event_id
         self.spec = spec
         self.config = config
+        telemetry.setup_tracing(config.tracing)  # this process's own provider, before the core
         kind = kind_from_spec(spec)
         recovered = _recover_blocking(config.journal_url, stream)
         inventory = kind.rebuild(recovered)
@@ -83,8 +85,13 @@ class InventoryActor:
             if self.core.outbox:
                 from actors.outbox import OutboxRelay
 
+                marks = self.core.marks
                 self.relay = OutboxRelay(
-                    self.core.journal, self.stream, self.event_id, str(self.config.amqp_url)
+                    self.core.journal,
+                    self.stream,
+                    self.event_id,
+                    str(self.config.amqp_url),
+                    trace_of=marks.of if marks is not None else None,
                 )
                 self.relay.start()
 
@@ -100,10 +107,15 @@ class InventoryActor:
             except Exception:  # the journal may be down: the next tick retries
                 log.exception("expiry tick failed stream=%s", self.stream)
 
-    async def execute(self, commands: list[Command]) -> list[Answer]:
-        """Answers, in order: a domain event, or the domain error refusing it."""
+    async def execute(
+        self, commands: list[Command], carriers: list[dict[str, str] | None] | None = None
+    ) -> list[Answer]:
+        """Answers, in order: a domain event, or the domain error refusing it.
+
+        ``carriers``: each command's W3C trace context, when the caller traces.
+        """
         self._start_background()
-        return await self.core.execute(commands)
+        return await self.core.execute(commands, carriers)
 
     async def describe(self) -> dict[str, Any]:
         """What routers need: the kind, venue and terms, and a sharded event's plan."""
@@ -144,6 +156,12 @@ class InventoryActor:
             "batches": core.batches,
             "mean_batch": core.committed_events / core.batches if core.batches else 0.0,
             "outbox_lag": self.relay.lag if self.relay is not None else None,
+            # For Prometheus (api.metrics): queue depth, journal writes, events by type.
+            "inflight": core.inflight,
+            "journal_pending": core.journal_pending,
+            "events": dict(core.event_counts),
+            "journal_batch_size": core.batch_sizes.to_dict(),
+            "journal_write_seconds": core.write_seconds.to_dict(),
             "node_id": ray.get_runtime_context().get_node_id(),
         }
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aio_pika import Message
 
+from actors import telemetry
 from actors.amqp import DEFAULT_EXCHANGE, Backoff, declare_topology, event_message, routing_key
 from actors.journal.base import EncodedEvent, Journal
 from actors.publisher import BrokerError, ConfirmedPublisher
@@ -48,6 +50,7 @@ class OutboxRelay:
         connect_timeout: float = 5.0,
         backoff: tuple[float, float] = (0.1, 5.0),
         connection_name: str | None = None,
+        trace_of: Callable[[int], Any] | None = None,
     ) -> None:
         self.journal, self.stream, self.event_id = journal, stream, event_id
         self.batch_size, self.poll_interval = batch_size, poll_interval
@@ -56,6 +59,9 @@ class OutboxRelay:
             amqp_url, exchange, name, connect_timeout, confirm_timeout
         )
         self.last_error: str | None = None
+        # The trace context of the request that produced an event (by seq), if known: its
+        # message carries it (AMQP headers), so the consumer's span joins that trace.
+        self.trace_of = trace_of
         self._backoff = Backoff(*backoff)
         self._published_seq = 0  # the cursor as last seen: inferred from reads, then moved
         self._head_seq = 0  # the highest journaled seq we know of (reads and notify)
@@ -134,11 +140,14 @@ class OutboxRelay:
         first, last = events[0]["seq"], events[-1]["seq"]
         self._advance(first - 1)  # the journal's cursor, learned from what follows it
         self._head_seq = max(self._head_seq, last)
+        messages, spans = self._messages(events)
         try:
-            await self.publisher.publish([self._message(event) for event in events])
+            await self.publisher.publish(messages)
         except Exception as exc:  # the next attempt resends from the cursor
+            telemetry.end_spans(spans, exc)
             await self._failed("outbox publish failed", exc, first)
             return
+        telemetry.end_spans(spans)
         try:
             await self.journal.mark_published(self.stream, last)
         except Exception as exc:  # confirmed, not recorded: resent later, deduped downstream
@@ -149,8 +158,20 @@ class OutboxRelay:
         self.last_error = None
         log.debug("outbox published", extra={"stream": self.stream, "seq": last, "from": first})
 
-    def _message(self, event: EncodedEvent) -> tuple[Message, str]:
-        return event_message(self.event_id, self.stream, event), routing_key(event["type"])
+    def _messages(self, events: list[EncodedEvent]) -> tuple[list[tuple[Message, str]], list[Any]]:
+        """The batch's messages, and a producer span for each one whose trace is known."""
+        messages, spans = [], []
+        for event in events:
+            message = event_message(self.event_id, self.stream, event)
+            context = self.trace_of(event["seq"]) if self.trace_of is not None else None
+            if context is not None:
+                attributes = {"stream": self.stream, "seq": event["seq"], "type": event["type"]}
+                headers = message.headers
+                spans.append(
+                    telemetry.producer_span("outbox.publish", context, headers, attributes)
+                )
+            messages.append((message, routing_key(event["type"])))
+        return messages, spans
 
     async def _failed(self, what: str, exc: Exception, first: int | None = None) -> None:
         self.last_error = f"{what}: {exc!r}"

@@ -29,6 +29,7 @@ from api.services.catalog import start_catalog
 from api.services.events_publisher import EventsPublisher
 from api.services.orders_context import close_orders, start_orders
 from api.settings import Settings
+from api.telemetry import ACTOR_SERVICE, setup_process_tracing, tracing_config
 from workers.host import start_workers
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def broker_reachable(url: str, timeout: float = 1.0) -> bool:
 async def start(settings: Settings) -> Container:
     """Build the container: MongoDB (embedded unless MONGODB_URL), Ray, the router."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    setup_process_tracing(settings)  # idempotent: create_app did it for the API
     url, embedded = await asyncio.to_thread(
         mongodb_url, settings.mongodb_url, settings.data_dir / "mongo"
     )
@@ -116,6 +118,7 @@ async def start(settings: Settings) -> Container:
                 journal_url=settings.effective_journal_url,
                 snapshot_every=settings.snapshot_every,
                 amqp_url=amqp_url,
+                tracing=tracing_config(settings, ACTOR_SERVICE),
             ),
         )
     )

@@ -15,6 +15,7 @@ from api.openapi import install_problem_documentation
 from api.problems import install_problem_handlers
 from api.routes import ROUTERS
 from api.settings import Settings, get_settings
+from api.telemetry import instrument_app, setup_process_tracing
 
 
 def package_version() -> str:
@@ -62,4 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID"],
         )
     app.add_middleware(RequestContextMiddleware)
+    # Tracing needs no connection to be set up (exporters connect when they export), and
+    # the FastAPI instrumentation must wrap the app before it serves.
+    setup_process_tracing(settings)
+    instrument_app(app)
     return app

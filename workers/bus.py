@@ -19,8 +19,17 @@ from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from prometheus_client import Counter
+
+from actors import telemetry
 
 log = logging.getLogger(__name__)
+
+OUTCOMES = Counter(
+    "ticketing_worker_messages_total",
+    "Messages handled by the workers, by outcome: ok, duplicate, retried, requeued, dead_lettered",
+    ["worker", "outcome"],
+)
 
 EVENTS_EXCHANGE = "ticketing.events"  # application events: payment.*, order.*, notify.*
 INVENTORY_EXCHANGE = "ticketing.inventory"  # the inventory actors' outbox
@@ -93,6 +102,7 @@ class Consumer:
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self.handled = 0
+        self.worker = spec.name.rsplit(".", 1)[-1]  # without AMQP_QUEUE_PREFIX: a stable label
 
     async def start(self) -> None:
         # Robust: a consumer only needs its subscription back after a broker restart.
@@ -110,9 +120,22 @@ class Consumer:
             await self._connection.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        if not telemetry.enabled():
+            await self._handle(message)
+            return
+        # The handler runs in a span of the publisher's trace (its context is in the headers).
+        attributes = {"worker": self.worker, "type": message.type or "", "id": message.message_id}
+        with telemetry.consumer_span(f"worker.{self.worker}", message.headers, attributes):
+            await self._handle(message)
+
+    def _outcome(self, outcome: str) -> None:
+        OUTCOMES.labels(self.worker, outcome).inc()
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
         message_id = message.message_id or ""
         if message_id and message_id in self._seen:
             await message.ack()  # a redelivery we already handled
+            self._outcome("duplicate")
             return
         try:
             await self.handler(message)
@@ -122,6 +145,7 @@ class Consumer:
                 extra={"queue": self.spec.name, "id": message_id, "error": repr(exc)},
             )
             await message.reject(requeue=False)
+            self._outcome("dead_lettered")
             return
         except asyncio.CancelledError:
             raise
@@ -129,6 +153,7 @@ class Consumer:
             await self._retry_later(message, exc)
             return
         await message.ack()
+        self._outcome("ok")
         self.handled += 1
         if message_id:
             self._seen[message_id] = None
@@ -143,6 +168,7 @@ class Consumer:
                 extra={"queue": self.spec.name, "id": message.message_id, "error": repr(exc)},
             )
             await message.reject(requeue=False)
+            self._outcome("dead_lettered")
             return
         log.warning(
             "retrying later",
@@ -170,5 +196,7 @@ class Consumer:
             log.warning("retry publish failed: requeued", extra={"error": repr(failed)})
             await asyncio.sleep(1.0)  # the broker is struggling: do not spin on it
             await message.nack(requeue=True)
+            self._outcome("requeued")
             return
         await message.ack()
+        self._outcome("retried")

@@ -6,10 +6,11 @@ import asyncio
 
 import ray
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.container import broker_reachable
 from api.deps import ContainerDep
+from api.metrics import render
 from api.problems import problem
 
 router = APIRouter(tags=["health"])
@@ -39,6 +40,6 @@ async def ready(request: Request, container: ContainerDep) -> object:
 
 
 @router.get("/metrics", operation_id="metrics", response_class=Response)
-async def metrics() -> Response:
-    """Prometheus metrics of this process."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(container: ContainerDep) -> Response:
+    """Prometheus metrics of this process and of the inventory actors it reaches."""
+    return Response(await render(container.router), media_type=CONTENT_TYPE_LATEST)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from actors import telemetry
 from actors.publisher import ConfirmedPublisher
 from api.errors import ApiError
 from workers.bus import EVENTS_EXCHANGE
@@ -42,9 +43,12 @@ class EventsPublisher:
         """Publish ``body`` as a ``kind`` message; ``BrokerUnavailable`` unless confirmed."""
         if self._publisher is None:
             raise BrokerUnavailable("RabbitMQ is not configured or was unreachable at start.")
+        message = app_message(kind, body, message_id)
+        # The request's trace goes along (W3C headers), so the worker's span joins it.
+        telemetry.inject(message.headers)
         async with self._lock:
             try:
-                await self._publisher.publish([(app_message(kind, body, message_id), kind)])
+                await self._publisher.publish([(message, kind)])
             except Exception as exc:
                 raise BrokerUnavailable() from exc
 

@@ -7,6 +7,7 @@ encodes where the hold lives, so reading or releasing it needs no lookup either.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -14,12 +15,13 @@ from actors.errors import InventoryNotFoundError
 from actors.refs import Held, HoldRef
 from actors.router import InventoryRouter
 from api.errors import Conflict, NotFound
+from api.metrics import RESERVE_LATENCY
 from api.principal import Principal
 from api.ratelimit import RateLimiter
 from api.schemas.reservations import Money, ReservationPublic, ReserveCreate
 from api.services.catalog_rules import can_see
 from api.settings import Settings
-from engine import HoldArea, HoldBestAvailable, HoldNotFoundError, HoldSeats
+from engine import HoldArea, HoldBestAvailable, HoldNotFoundError, HoldSeats, InventoryError
 
 
 class EventForSale(Protocol):
@@ -107,7 +109,16 @@ class ReservationService:
             command = HoldBestAvailable(user.id, body.section, int(body.quantity or 0), key)
         else:
             command = HoldArea(user.id, str(body.area), int(body.quantity or 0), key)
-        return present_held(await self.router.hold(body.event_id, command))
+        started, outcome = time.perf_counter(), "error"
+        try:
+            held = await self.router.hold(body.event_id, command)
+            outcome = "held"
+        except InventoryError:
+            outcome = "refused"
+            raise
+        finally:
+            RESERVE_LATENCY.labels(outcome).observe(time.perf_counter() - started)
+        return present_held(held)
 
     async def get(self, user: Principal, reservation_id: str) -> ReservationPublic:
         ref = self._ref(reservation_id)
