@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     reserve_rate_per_user: int = 30  # requests per minute
     reserve_rate_per_ip: int = 600
     auth_rate_per_ip: int = 30
+    # Proxies whose X-Forwarded-For/-Proto are trusted (comma-separated IPs, or "*"
+    # behind nginx or an ingress). uvicorn reads FORWARDED_ALLOW_IPS itself; this field
+    # names it among the settings.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     # Inventory actors.
     router_flush_ms: float = 2.0
