@@ -116,11 +116,11 @@ class ActorCalls:
         batch = self._batches.get(stream)
         if batch is None:
             batch = self._batches[stream] = _Batch(self, stream)
-        ROUTER_PENDING.inc()
+        ROUTER_PENDING.value += 1
         try:
             return await batch.submit(command)
         finally:
-            ROUTER_PENDING.dec()
+            ROUTER_PENDING.value -= 1
 
     async def send(
         self,

@@ -98,11 +98,12 @@ class InventoryCore:
         try:
             if carriers is None or self.marks is None:
                 return await self._execute(commands, None)
-            contexts = [telemetry.context_of(c) for c in carriers]
+            # Carriers stay unparsed (costly at thousands per call) until a span needs one.
+            traced: list[Any] = [c or {} for c in carriers]
             attributes = {"stream": self.stream, "commands": len(commands)}
-            with telemetry.batch_span("inventory.execute", contexts, attributes):
-                contexts[0] = telemetry.current_context()  # its events: children of this span
-                return await self._execute(commands, contexts)
+            with telemetry.batch_span("inventory.execute", traced, attributes):
+                traced[0] = telemetry.current_context()  # its events: children of this span
+                return await self._execute(commands, traced)
         finally:
             self.inflight -= len(commands)
 
