@@ -64,6 +64,9 @@ class Container:
         workers = self.extras.pop("workers", None)
         if workers is not None:  # first: they still use the router and MongoDB
             await workers.stop()
+        queue = self.extras.pop("queue", None)
+        if queue is not None:  # the waiting rooms' streams and actor calls
+            await queue.close()
         await close_orders(self)
         await self.router.close()
         await self.mongo.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from actors.router import InventoryRouter as Router
@@ -24,8 +24,11 @@ from api.services.auth import AuthService
 from api.services.catalog import Catalog
 from api.services.orders import OrderService
 from api.services.payments import PaymentService
+from api.services.queue_context import queue_context
+from api.services.queue_places import AdmissionGate, QueuePlaces
 from api.services.reservations import ReservationService
 from api.services.tickets import TicketService
+from api.services.waiting_rooms import WaitingRoomService
 
 # Every dependency is `async def`, even trivial ones: FastAPI runs a plain `def`
 # dependency in a worker thread, and those hops cost a fifth of a reserve (measured).
@@ -154,11 +157,48 @@ EventsRepo = Annotated[EventsRepository, Depends(get_events_repo)]  # get_for_sa
 
 async def get_reservations(container: ContainerDep) -> ReservationService:
     return ReservationService(
-        container.router, container.catalog, container.limiter, container.settings
+        container.router,
+        container.catalog,
+        container.limiter,
+        container.settings,
+        AdmissionGate(queue_context(container)),
     )
 
 
 Reservations = Annotated[ReservationService, Depends(get_reservations)]
+
+
+# -- waiting rooms (the queue context: one per process, made on first use) -----------
+
+
+async def get_waiting_rooms(container: ContainerDep) -> WaitingRoomService:
+    return WaitingRoomService(queue_context(container), container.catalog, container.users)
+
+
+async def get_queue_places(container: ContainerDep) -> QueuePlaces:
+    return QueuePlaces(queue_context(container), container.catalog)
+
+
+async def queue_caller(
+    event_id: str,
+    container: ContainerDep,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    token: Annotated[
+        str | None, Query(max_length=4096, description="Your queue token, from joining")
+    ] = None,
+) -> str:
+    """Who follows a queue: the bearer's user, or the buyer a queue token names (an
+    EventSource cannot send an Authorization header)."""
+    if bearer:
+        return container.tokens.principal(bearer).id
+    if token:
+        return queue_context(container).tokens.queue_subject(token, event_id)
+    raise Unauthorized()
+
+
+WaitingRooms = Annotated[WaitingRoomService, Depends(get_waiting_rooms)]
+QueuePlacesDep = Annotated[QueuePlaces, Depends(get_queue_places)]
+QueueCaller = Annotated[str, Depends(queue_caller)]
 
 
 # -- orders: payments, tickets, refunds ----------------------------------------------

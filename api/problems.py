@@ -27,6 +27,7 @@ from engine import (
     SeatUnavailableError,
     SoldOutError,
 )
+from engine.queue_messages import InvalidQueueConfigError, NotInvitedError, QueueClosedError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -134,6 +135,9 @@ INVENTORY_STATUS: dict[type[Exception], tuple[int, str]] = {
     InvalidQuantityError: (422, "Invalid quantity"),
     IdempotencyKeyReusedError: (422, "Idempotency key reused"),
     InvalidConfigurationError: (422, "Invalid venue or event"),
+    QueueClosedError: (409, "Queue closed"),  # the waiting room's
+    NotInvitedError: (403, "Not invited"),
+    InvalidQueueConfigError: (422, "Invalid waiting room settings"),
 }
 
 
@@ -150,7 +154,7 @@ async def _inventory_error(request: Request, exc: Exception) -> ProblemResponse:
         (v for cls, v in INVENTORY_STATUS.items() if isinstance(exc, cls)), (409, "Refused")
     )
     extra: dict[str, Any] = {}
-    for name in ("seats", "available", "limit", "area"):
+    for name in ("seats", "available", "limit", "area", "reason"):
         if hasattr(exc, name):
             value = getattr(exc, name)
             extra[name] = list(value) if isinstance(value, tuple) else value

@@ -97,6 +97,16 @@ class UsersRepository:
         doc = await self._users.find_one({"email": email})
         return _record(doc) if doc else None
 
+    async def ids_by_email(self, emails: list[str]) -> dict[str, str]:
+        """Normalised email -> user id, for those of ``emails`` that have an account: a
+        query per thousand emails, not one per email (an access list may name many)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(emails), 1000):  # bounded $in lists
+            chunk = [e.lower() for e in emails[start : start + 1000]]
+            cursor = self._users.find({"email": {"$in": chunk}}, {"email": 1})
+            found.update({doc["email"]: str(doc["_id"]) async for doc in cursor})
+        return found
+
     async def update(
         self, user_id: str, *, name: str | None = None, password_hash: str | None = None
     ) -> UserRecord | None:

@@ -11,8 +11,10 @@ from api.routes import (
     tickets,
     users,
     venues,
+    waiting_room,
 )
 
 ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.router]
 ROUTERS += [venues.router, events.router]
 ROUTERS += [payments.router, tickets.router, orders.router]
+ROUTERS += [waiting_room.router]

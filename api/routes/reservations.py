@@ -21,7 +21,16 @@ IdempotencyKey = Annotated[
         description="Same key and body: the same reservation, never a second one.",
     ),
 ]
+AdmissionToken = Annotated[
+    str | None,
+    Header(
+        alias="X-Admission-Token",
+        max_length=4096,
+        description="The waiting room's admission token (events with a waiting room).",
+    ),
+]
 PROBLEMS = {
+    403: {"description": "Waiting room: admission token missing, expired or not yours"},
     404: {"description": "No such event"},
     409: {"description": "Seats taken, sold out, or the event is not on sale"},
     422: {"description": "Invalid seats, section, area or quantity"},
@@ -42,9 +51,11 @@ async def reserve(
     ip: ClientIp,
     reservations: Reservations,
     key: IdempotencyKey = None,
+    admission: AdmissionToken = None,
 ) -> ReservationPublic:
-    """Hold seats (or places) for the caller until `expires_at`; pay to keep them."""
-    return await reservations.reserve(user, ip, body, key)
+    """Hold seats (or places) for the caller until `expires_at`; pay to keep them.
+    An event with a waiting room needs the admission token from its queue."""
+    return await reservations.reserve(user, ip, body, key, admission)
 
 
 @router.get(

@@ -73,6 +73,14 @@ def present_view(ref: HoldRef, view: dict[str, Any]) -> ReservationPublic:
     )
 
 
+class Admissions(Protocol):
+    """The waiting room's gate (``api.services.queue_places.AdmissionGate``)."""
+
+    async def check(self, user: Principal, event_id: str, token: str | None) -> bool: ...
+
+    async def used(self, user: Principal, event_id: str) -> None: ...
+
+
 class ReservationService:
     """Reserve, read and release holds on behalf of a caller."""
 
@@ -82,15 +90,24 @@ class ReservationService:
         catalog: SaleCatalog,
         limiter: RateLimiter,
         settings: Settings,
+        gate: Admissions | None = None,
     ) -> None:
         self.router = router
         self.catalog = catalog
         self.limiter = limiter
         self.settings = settings
+        self.gate = gate  # None: no waiting rooms (tools, tests of the bare service)
 
     async def reserve(
-        self, user: Principal, ip: str, body: ReserveCreate, idempotency_key: str | None
+        self,
+        user: Principal,
+        ip: str,
+        body: ReserveCreate,
+        idempotency_key: str | None,
+        admission: str | None = None,
     ) -> ReservationPublic:
+        """Hold for ``user``; ``admission`` is the waiting room's token, needed (403
+        otherwise) when the event has a waiting room."""
         self.limiter.check("reserve-user", user.id, self.settings.reserve_rate_per_user)
         self.limiter.check("reserve-ip", ip, self.settings.reserve_rate_per_ip)
         event = await self.catalog.get_for_sale(body.event_id)
@@ -100,6 +117,9 @@ class ReservationService:
             raise NotFound(f"No event {body.event_id}.")
         if event.status != "on_sale":
             raise Conflict(f"This event is {event.status}, not on sale.", code="not_on_sale")
+        # After the 404 and 409: a draft's waiting room must not betray the draft.
+        gate = self.gate
+        admitted = gate is not None and await gate.check(user, body.event_id, admission)
         # Keys are per caller: the same key from two users are two different requests.
         key = f"{user.id}:{idempotency_key}" if idempotency_key else None
         command: HoldSeats | HoldBestAvailable | HoldArea
@@ -118,6 +138,8 @@ class ReservationService:
             raise
         finally:
             RESERVE_LATENCY.labels(outcome).observe(time.perf_counter() - started)
+        if gate is not None and admitted:  # its place is free: the next buyer may come in
+            await gate.used(user, body.event_id)
         return present_held(held)
 
     async def get(self, user: Principal, reservation_id: str) -> ReservationPublic:

@@ -404,6 +404,62 @@ async def verify_check_in_effect(world: World, caller: str, r: httpx.Response) -
     assert seen.json()["status"] == expected, f"{caller} checked in a ticket"
 
 
+async def queue_event(world: World) -> str:
+    """One event with its waiting room on (the owner set it up), made once: joins and
+    places are tried on it; admission is quick (a thousand at a time), so streams end."""
+    event_id = world.notes.get("queue-event")
+    if event_id is None:
+        event_id = await new_listed_event(world)
+        room = await world.client.put(
+            f"/v1/events/{event_id}/waiting-room",
+            json={"max_active": 1000},
+            headers=world.headers("owner"),
+        )
+        assert room.status_code == 200, room.text
+        world.notes["queue-event"] = event_id
+    return event_id
+
+
+async def prepare_room_on_listed(world: World, caller: str) -> Call:
+    event_id = await new_listed_event(world)
+    world.notes[f"room-{caller}"] = event_id
+    return Call(f"/v1/events/{event_id}/waiting-room", {"json": {"rate_per_minute": 60}})
+
+
+async def verify_room_effect(world: World, caller: str, r: httpx.Response) -> None:
+    """Only the owner's or the admin's set-up turned a room on."""
+    event_id = world.notes[f"room-{caller}"]
+    seen = await world.client.get(f"/v1/events/{event_id}/waiting-room")
+    assert seen.json()["enabled"] == (caller in ("owner", "admin")), (caller, seen.text)
+
+
+async def prepare_join(world: World, caller: str) -> Call:
+    return Call(f"/v1/events/{await queue_event(world)}/queue")
+
+
+def joined_first(suffix: str) -> Prepare:
+    """A place of the caller's own (joined first, when signed in), then ``suffix``."""
+
+    async def prepare(world: World, caller: str) -> Call:
+        event_id = await queue_event(world)
+        if caller != "anonymous":
+            joined = await world.client.post(
+                f"/v1/events/{event_id}/queue", headers=world.headers(caller)
+            )
+            assert joined.status_code == 200, joined.text
+        return Call(f"/v1/events/{event_id}/queue/{suffix}")
+
+    return prepare
+
+
+async def verify_own_place(world: World, caller: str, r: httpx.Response) -> None:
+    """An admission names its holder: never another caller."""
+    token = r.json().get("admission_token")
+    if token:  # raises unless it admits this caller to this event
+        tokens = world.api.container.extras["queue"].tokens
+        tokens.check_admission(token, world.users[caller]["id"], r.json()["event_id"])
+
+
 # -- the matrix ----------------------------------------------------------------------------
 
 MATRIX: list[Scenario] = [
@@ -556,6 +612,32 @@ MATRIX: list[Scenario] = [
     Scenario(
         "POST", "/v1/tickets/{ticket_id}/check-in", "user's fresh ticket",
         row(401, 403, 404, 404, ALLOW, ALLOW), prepare_check_in, verify_check_in_effect,
+    ),
+    # waiting room: the organiser sets it up; buyers join and follow their own place
+    Scenario(
+        "PUT", "/v1/events/{event_id}/waiting-room", "fresh published event", MANAGE_PUBLISHED,
+        prepare_room_on_listed, verify_room_effect,
+    ),
+    Scenario(
+        "PUT", "/v1/events/{event_id}/waiting-room", "draft", MANAGE_DRAFT,
+        fixed("/v1/events/{draft_id}/waiting-room", json={"max_active": 10}),
+    ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/waiting-room", "published", PUBLIC,
+        fixed("/v1/events/{published_id}/waiting-room"),
+    ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/waiting-room", "draft", READ_DRAFT,
+        fixed("/v1/events/{draft_id}/waiting-room"),
+    ),
+    Scenario("POST", "/v1/events/{event_id}/queue", "room on", SIGNED_IN, prepare_join),
+    Scenario(
+        "GET", "/v1/events/{event_id}/queue/me", "own place", SIGNED_IN, joined_first("me"),
+        on_success(verify_own_place),
+    ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/queue/stream", "own place", SIGNED_IN,
+        joined_first("stream"),
     ),
 ]  # fmt: skip
 

@@ -1,0 +1,55 @@
+"""The waiting-room context of one API process: its settings store, the queue actors'
+router, the token signer and the stream feeds, built once and closed with the app."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from actors.errors import InventoryNotFoundError
+from actors.queue_router import QueueRouter
+from api.repositories.waiting_rooms import WaitingRoomsRepo
+from api.security.queue_tokens import QueueTokens
+from api.services.queue_feed import QueueFeeds
+
+if TYPE_CHECKING:
+    from api.container import Container
+
+
+@dataclass(frozen=True, slots=True)
+class QueueContext:
+    """Everything the waiting-room services share."""
+
+    rooms: WaitingRoomsRepo
+    queues: QueueRouter
+    tokens: QueueTokens
+    feeds: QueueFeeds
+
+    async def ask[T](self, event_id: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()`` on the event's queue actor, recreating the actor from its journal
+        if it is gone (a new Ray cluster): a room that is on never goes unenforced."""
+        try:
+            return await call()
+        except InventoryNotFoundError:
+            await self.queues.open(event_id)
+            return await call()
+
+    async def close(self) -> None:
+        await self.feeds.close()
+        await self.queues.close()
+
+
+def queue_context(container: Container) -> QueueContext:
+    """The process's context, made on first use (nothing connects until then)."""
+    context: Any = container.extras.get("queue")
+    if context is None:
+        queues = QueueRouter(container.router.calls.config)  # same namespace and journal
+        context = QueueContext(
+            rooms=WaitingRoomsRepo(container.db("queue"), container.settings.event_cache_s),
+            queues=queues,
+            tokens=QueueTokens(container.settings),
+            feeds=QueueFeeds(queues),
+        )
+        container.extras["queue"] = context
+    return context
