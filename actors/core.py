@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from actors import telemetry
+from actors import spans, telemetry
 from actors.errors import InventoryUnavailableError
 from actors.journal import Journal, JournalError
 from actors.kinds import AggregateKind
@@ -101,7 +101,7 @@ class InventoryCore:
             # Carriers stay unparsed (costly at thousands per call) until a span needs one.
             traced: list[Any] = [c or {} for c in carriers]
             attributes = {"stream": self.stream, "commands": len(commands)}
-            with telemetry.batch_span("inventory.execute", traced, attributes):
+            with spans.batch_span("inventory.execute", traced, attributes):
                 traced[0] = telemetry.current_context()  # its events: children of this span
                 return await self._execute(commands, traced)
         finally:
@@ -169,7 +169,7 @@ class InventoryCore:
                 del self._pending[: len(batch)]
                 started = time.perf_counter()
                 try:
-                    with telemetry.maybe_batch_span(*self._journal_span(batch)):
+                    with spans.maybe_batch_span(*self._journal_span(batch)):
                         await self.journal.append(self.stream, [event_to_dict(e) for e in batch])
                 except (JournalError, OSError, ValueError) as exc:
                     await self._fail(exc)

@@ -18,7 +18,7 @@ from typing import Any
 
 from aio_pika import Message
 
-from actors import telemetry
+from actors import spans as tracing
 from actors.amqp import DEFAULT_EXCHANGE, Backoff, declare_topology, event_message, routing_key
 from actors.journal.base import EncodedEvent, Journal
 from actors.publisher import BrokerError, ConfirmedPublisher
@@ -144,10 +144,10 @@ class OutboxRelay:
         try:
             await self.publisher.publish(messages)
         except Exception as exc:  # the next attempt resends from the cursor
-            telemetry.end_spans(spans, exc)
+            tracing.end_spans(spans, exc)
             await self._failed("outbox publish failed", exc, first)
             return
-        telemetry.end_spans(spans)
+        tracing.end_spans(spans)
         try:
             await self.journal.mark_published(self.stream, last)
         except Exception as exc:  # confirmed, not recorded: resent later, deduped downstream
@@ -167,9 +167,7 @@ class OutboxRelay:
             if context is not None:
                 attributes = {"stream": self.stream, "seq": event["seq"], "type": event["type"]}
                 headers = message.headers
-                spans.append(
-                    telemetry.producer_span("outbox.publish", context, headers, attributes)
-                )
+                spans.append(tracing.producer_span("outbox.publish", context, headers, attributes))
             messages.append((message, routing_key(event["type"])))
         return messages, spans
 

@@ -21,7 +21,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from prometheus_client import Counter
 
-from actors import telemetry
+from actors import spans, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Consumer:
             return
         # The handler runs in a span of the publisher's trace (its context is in the headers).
         attributes = {"worker": self.worker, "type": message.type or "", "id": message.message_id}
-        with telemetry.consumer_span(f"worker.{self.worker}", message.headers, attributes):
+        with spans.consumer_span(f"worker.{self.worker}", message.headers, attributes):
             await self._handle(message)
 
     def _outcome(self, outcome: str) -> None:

@@ -64,7 +64,7 @@ def log_in_request_and_span(stream: io.StringIO, fmt: str) -> list[str]:
     try:
         with trace.use_span(span):
             # "event" is an event id in our extras: it must not replace the message.
-            extra = {"event": "e1", "_ray_timestamp_ns": 1, "color_message": "x"}
+            extra = {"event": "e1", "_ray_note": 1, "color_message": "x"}  # Ray adds _ray_*
             logging.getLogger("api.test").info("hello world", extra=extra)
     finally:
         structlog.contextvars.reset_contextvars(**bound)
