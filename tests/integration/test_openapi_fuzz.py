@@ -43,6 +43,7 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, unsuppor
 
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
+from api.services import queue_feed
 from api.settings import Settings
 from tests.integration.api_support import api_settings, delete_worker_queues
 from tests.integration.ray_support import ray_local
@@ -221,6 +222,15 @@ def target(
             },
         )
     asyncio.run(delete_worker_queues(settings))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def short_queue_streams() -> Iterator[None]:
+    """A queued buyer's place stream runs until admitted, minutes away under a fuzzed
+    waiting room (a tiny rate, a far opening): a second here, then it ends as designed."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(queue_feed, "MAX_STREAM_S", 1.0)
+        yield
 
 
 # -- the fuzzing ------------------------------------------------------------------------------
