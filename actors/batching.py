@@ -10,6 +10,7 @@ Handles are cached: no name lookup per request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -20,6 +21,7 @@ from actors import telemetry
 from actors.config import RouterConfig, actor_name
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from actors.inventory_actor import InventoryActor
+from actors.relocation import MOVE_RETRY_AFTER_S, moving
 from actors.stats import ROUTER_PENDING
 from engine import Command
 
@@ -69,6 +71,7 @@ class ActorCalls:
     def __init__(self, config: RouterConfig | None = None) -> None:
         self.config = config or RouterConfig()
         self._handles: dict[str, Any] = {}
+        self._known: set[str] = set()  # streams this process has reached once
         self._batches: dict[str, _Batch] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -95,18 +98,32 @@ class ActorCalls:
         ).remote(stream, event_id, spec, self.config.actor)
         await handle.describe.remote()  # returns once __init__ has restored the state
         self._handles[stream] = handle
+        self._known.add(stream)
 
     async def handle(self, stream: str) -> Any:
         handle = self._handles.get(stream)
         if handle is None:
-            try:
-                handle = await asyncio.to_thread(
-                    ray.get_actor, actor_name(stream), namespace=self.config.namespace
-                )
-            except ValueError as exc:
-                raise InventoryNotFoundError(f"no inventory for {stream}") from exc
+            handle = await asyncio.to_thread(self._lookup, stream)
             self._handles[stream] = handle
+            self._known.add(stream)
         return handle
+
+    def _lookup(self, stream: str) -> Any:
+        """The actor by name. Missing while it moves to another node (killed, not yet
+        recreated) is "retry", not "no inventory": the stream was known here, or a move
+        marker says so. Looked up again after the marker check: the move may just have
+        ended."""
+        name, namespace = actor_name(stream), self.config.namespace
+        with contextlib.suppress(ValueError):
+            return ray.get_actor(name, namespace=namespace)
+        if stream in self._known or moving(namespace, stream) is not None:
+            raise InventoryUnavailableError(
+                f"{stream}: inventory moving, retry", MOVE_RETRY_AFTER_S
+            )
+        try:
+            return ray.get_actor(name, namespace=namespace)
+        except ValueError as exc:
+            raise InventoryNotFoundError(f"no inventory for {stream}") from exc
 
     def forget(self, stream: str) -> None:
         self._handles.pop(stream, None)

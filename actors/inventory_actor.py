@@ -19,6 +19,7 @@ from actors.config import ActorConfig
 from actors.core import Answer, InventoryCore
 from actors.journal import Recovered, open_journal
 from actors.kinds import kind_from_spec
+from actors.relocation import Gate, placement_args
 from engine import Command
 from engine.views import availability, hold_view, seat_states
 
@@ -71,6 +72,7 @@ class InventoryActor:
         )
         self.relay: Any = None
         self._timer: asyncio.Task[None] | None = None
+        self.gate = Gate(stream)  # closed by drain() before a move to another node
         log.info(
             "restored stream=%s seq=%d events_replayed=%d",
             stream,
@@ -80,7 +82,8 @@ class InventoryActor:
 
     def _start_background(self) -> None:
         # Started on the first call: __init__ runs before the actor's loop serves.
-        if self._timer is None:
+        # Never after a drain: the journal is closed and the next incarnation owns it.
+        if self._timer is None and not self.gate.closed:
             self._timer = asyncio.create_task(self._expire_forever())
             if self.core.outbox:
                 from actors.outbox import OutboxRelay
@@ -115,7 +118,8 @@ class InventoryActor:
         ``carriers``: each command's W3C trace context, when the caller traces.
         """
         self._start_background()
-        return await self.core.execute(commands, carriers)
+        with self.gate.admit():  # refused (retryable) once draining for a move
+            return await self.core.execute(commands, carriers)
 
     async def describe(self) -> dict[str, Any]:
         """What routers need: the kind, venue and terms, and a sharded event's plan."""
@@ -149,6 +153,8 @@ class InventoryActor:
         return {
             "stream": self.stream,
             "event_id": self.event_id,
+            "kind": self.spec["kind"],  # "inventory", or "limits" (a quota ledger)
+            "draining": self.gate.closed,
             "seq": core.inv.seq,
             "durable_seq": core.durable_seq,
             "snapshot_seq": core.snapshot_seq,
@@ -176,3 +182,13 @@ class InventoryActor:
             await self.relay.stop()
         await self.core.close()
         return self.core.inv.seq
+
+    async def placement_args(self) -> dict[str, Any]:
+        """How to recreate this actor on another node (constructor args, resources)."""
+        return placement_args(self.stream, self.event_id, self.spec, self.config)
+
+    async def drain(self) -> int:
+        """Before a move: refuse new commands (retryable), wait until those admitted are
+        journaled and answered, snapshot and stop; the last seq. Reads still work."""
+        await self.gate.close()
+        return await self.shutdown()
