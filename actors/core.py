@@ -87,10 +87,10 @@ class InventoryCore:
     ) -> list[Answer]:
         """Each command's answer (its event or its domain error), once durable.
 
-        ``carriers``: each command's W3C trace context (tracing on in the API). The call
-        runs in an ``inventory.execute`` span (parent: the first request, links: the
-        others), and the journal write and outbox message of each command's events join
-        its request's trace.
+        ``carriers``: each command's W3C trace context (tracing on in the API; None for an
+        unsampled request). The call runs in an ``inventory.execute`` span (parent: the
+        first sampled request, links: the others), and the journal write and outbox
+        message of each command's events join its request's trace.
         """
         if not self.ready:
             raise InventoryUnavailableError(f"{self.stream}: rebuilding after a journal failure")
@@ -98,11 +98,16 @@ class InventoryCore:
         try:
             if carriers is None or self.marks is None:
                 return await self._execute(commands, None)
-            # Carriers stay unparsed (costly at thousands per call) until a span needs one.
-            traced: list[Any] = [c or {} for c in carriers]
+            # Carriers stay unparsed (costly at thousands per call) until a span needs one;
+            # None for an unsampled request. The first sampled one is the span's parent.
+            traced: list[Any] = list(carriers)
+            first = next((i for i, c in enumerate(traced) if c), None)
+            if first is None:
+                return await self._execute(commands, None)
+            others = [c for i, c in enumerate(traced) if c and i != first]
             attributes = {"stream": self.stream, "commands": len(commands)}
-            with spans.batch_span("inventory.execute", traced, attributes):
-                traced[0] = telemetry.current_context()  # its events: children of this span
+            with spans.batch_span("inventory.execute", [traced[first], *others], attributes):
+                traced[first] = telemetry.current_context()  # its events: this span's children
                 return await self._execute(commands, traced)
         finally:
             self.inflight -= len(commands)
@@ -125,7 +130,8 @@ class InventoryCore:
                 await self._fail(bug)
                 raise InventoryUnavailableError(f"{self.stream}: internal error, retry") from bug
             self._record(events)
-            if contexts is not None and events and self.marks is not None:
+            # No mark for an unsampled request (its context is None).
+            if contexts and events and self.marks is not None and contexts[len(answers)]:
                 self.marks.add(events[0].seq, events[-1].seq, contexts[len(answers)])
             answers.append(result)
         # Even a refusal or a replayed answer may rest on events not yet on disk:

@@ -102,8 +102,12 @@ def tracer() -> trace.Tracer:
 
 
 def carrier() -> dict[str, str] | None:
-    """The current context as a W3C carrier, or None when tracing is off or no span runs."""
-    if not _enabled or not trace.get_current_span().get_span_context().is_valid:
+    """The current context as a W3C carrier; None when tracing is off, no span runs or
+    its trace is not sampled (the actor then does nothing for this request)."""
+    if not _enabled:
+        return None
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid or not span_context.trace_flags.sampled:
         return None
     headers: dict[str, str] = {}
     propagate.inject(headers)
