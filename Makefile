@@ -26,7 +26,7 @@ endif
 PYPROJECT_SHA := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
 STAMP := $(VENV)/.installed-$(PYPROJECT_SHA)
 
-.PHONY: help install run test test-all bench bench-quick bench-spike lint format clean
+.PHONY: help install browser run test test-all bench bench-quick bench-spike lint format clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -50,13 +50,29 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP) ## Create .venv and install the project with its dev extras
 
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright. Installed
+# only when missing, and only as root; otherwise they are skipped, and this says why.
+CHROMIUM := /usr/bin/chromium
+browser: ## Install Debian's chromium for the browser tests if it is missing (as root)
+	@if [ -x "$(CHROMIUM)" ] || [ -n "$$CHROMIUM_PATH" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "No $(CHROMIUM): the browser tests (tests/e2e) will be SKIPPED." \
+			"Install it as root: apt-get install -y chromium (or set CHROMIUM_PATH)" >&2; \
+		exit 0; \
+	fi; \
+	echo "Installing Debian's chromium for the browser tests (tests/e2e)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
+		echo "apt-get could not install chromium: the browser tests will be SKIPPED" >&2
+
 run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (docs at /docs), with SMTP, localstripe, workers
 	$(BIN)/python -m api
 
-test: $(STAMP) ## Run the test suite, without the slow (soak/fault) tests
+test: $(STAMP) browser ## Run the test suite, without the slow (soak/fault) tests
 	$(BIN)/pytest -m "not slow"
 
-test-all: $(STAMP) ## Run every test, slow ones included
+test-all: $(STAMP) browser ## Run every test, slow ones included
 	$(BIN)/pytest
 
 bench: $(STAMP) ## Run the benchmarks; writes bench/results/latest.json

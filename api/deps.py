@@ -22,8 +22,10 @@ from api.repositories.venues import VenuesRepo as VenuesRepository
 from api.services.accounts import AccountService
 from api.services.auth import AuthService
 from api.services.catalog import Catalog
+from api.services.live_feed import LiveFeeds as LiveFeedsService
 from api.services.orders import OrderService
 from api.services.payments import PaymentService
+from api.services.placement import PlacementView
 from api.services.queue_context import queue_context
 from api.services.queue_places import AdmissionGate, QueuePlaces
 from api.services.reservations import ReservationService
@@ -220,3 +222,24 @@ async def get_orders(container: ContainerDep) -> OrderService:
 Payments = Annotated[PaymentService, Depends(get_payments)]
 Tickets = Annotated[TicketService, Depends(get_tickets)]
 Orders = Annotated[OrderService, Depends(get_orders)]
+
+
+# -- web pages: live event streams, actor placement -----------------------------------
+
+
+async def get_live_feeds(container: ContainerDep) -> LiveFeedsService:
+    # One per process, made on first use; its readers run only while someone listens.
+    feeds = container.extras.get("live_feeds")
+    if feeds is None:
+        s = container.settings
+        feeds = LiveFeedsService(container.router, s.stream_interval_s, s.stream_max_s)
+        container.extras["live_feeds"] = feeds
+    return feeds
+
+
+async def get_placement(container: ContainerDep) -> PlacementView:
+    return PlacementView(container.catalog.search, container.router)
+
+
+LiveFeeds = Annotated[LiveFeedsService, Depends(get_live_feeds)]
+Placement = Annotated[PlacementView, Depends(get_placement)]

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str = DEV_WEBHOOK_SECRET  # must be set when ENV=production
     ticket_signing_key: str | None = None  # Ed25519 PEM or base64 seed; dev: DATA_DIR file
 
+    # Web pages (web/, served at /web/): Stripe.js in the browser and the live event stream.
+    stripe_publishable_key: str = "pk_test_local"  # localstripe accepts any pk_ key
+    stripe_js_url: str | None = None  # None: localstripe's stand-in, or js.stripe.com live
+    stream_interval_s: float = 0.25  # how often an event's live feed reads its actor(s)
+    stream_max_s: float = 300.0  # a stream's lifetime; browsers reconnect by themselves
+
     @field_validator("env", "log_level", "log_format", "otel_exporter", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:

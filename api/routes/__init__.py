@@ -12,9 +12,11 @@ from api.routes import (
     users,
     venues,
     waiting_room,
+    web,
 )
 
 ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.router]
 ROUTERS += [venues.router, events.router]
 ROUTERS += [payments.router, tickets.router, orders.router]
 ROUTERS += [waiting_room.router]
+ROUTERS += [web.router]

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 
-from api.deps import Accounts, AdminUser
+from api.deps import Accounts, AdminUser, Placement
 from api.pagination import Cursor, Limit
 from api.schemas.users import RolesUpdate, UserPage, UserPublic
+from api.schemas.web import PlacementPage
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 ADMIN_ONLY = {
@@ -38,3 +39,12 @@ async def set_roles(
     """Replace a user's roles. They apply from the user's next token refresh (access
     tokens carry roles and live minutes)."""
     return await accounts.set_roles(user_id, list(body.roles))
+
+
+@router.get("/placement", operation_id="admin_placement", responses=ADMIN_ONLY)
+async def placement(
+    admin: AdminUser, view: Placement, limit: Limit = 20, cursor: Cursor = None
+) -> PlacementPage:
+    """The Ray nodes, and a page of published events with the node each of their
+    inventory actors runs on (an event whose actors did not answer carries `error`)."""
+    return await view.page(admin, limit, cursor)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from api.deps import CatalogService, CreatorUser, CurrentUser, OptionalUser
+from api.deps import CatalogService, CreatorUser, CurrentUser, LiveFeeds, OptionalUser
 from api.pagination import Cursor, Limit, Page
 from api.schemas.event_views import AvailabilityPublic, SeatsPublic
 from api.schemas.events import Category, EventCreate, EventPublic, EventUpdate
@@ -95,3 +96,24 @@ async def event_seats(event_id: str, catalog: CatalogService, user: OptionalUser
     """Seat states per row (A available, H held, S sold), up to about a second old."""
     body = await catalog.views.seats_json(user, event_id)
     return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/{event_id}/stream",
+    operation_id="events_stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **LIVE},
+)
+async def event_stream(
+    event_id: str, catalog: CatalogService, user: OptionalUser, feeds: LiveFeeds
+) -> StreamingResponse:
+    """Server-sent events: `state` (counts and every row's seat states, as `/seats`), then
+    `change` (counts and the rows that changed) at most every STREAM_INTERVAL_S. The
+    stream ends after STREAM_MAX_S; browsers reconnect by themselves (`retry`)."""
+    await catalog.views.check_live(user, event_id)
+    return StreamingResponse(
+        feeds.stream(event_id),
+        media_type="text/event-stream",
+        # no-transform and X-Accel-Buffering: proxies must pass each event on at once.
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+    )

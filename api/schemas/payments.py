@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from api.schemas.reservations import Money
 
 # A Stripe PaymentMethod id (``pm_...``, e.g. ``pm_card_visa`` in test mode): card
-# numbers never reach us, Stripe.js turns them into one of these in the browser.
-PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")]
+# numbers never reach us, Stripe.js turns them into one of these in the browser. A
+# card id (``card_...``) is accepted too, as Stripe's PaymentIntents accept it: it is
+# what localstripe's Stripe.js stand-in makes (its createPaymentMethod does nothing).
+PaymentMethodId = Annotated[str, StringConstraints(pattern=r"^(pm|card)_[A-Za-z0-9_]{1,200}$")]
 # ``<event id>.<shard>.<hold id>.<grant id>`` (actors.refs.HoldRef.token).
 RESERVATION_ID = r"^[A-Za-z0-9_-]{1,64}\.-?\d{1,6}\.\d{1,18}\.\d{1,18}$"
 ReservationId = Annotated[str, StringConstraints(pattern=RESERVATION_ID)]

@@ -31,13 +31,13 @@ class EventViews:
         self._seats: TtlCache[str, bytes] = TtlCache(seats_cache_s, SEAT_MAPS_CACHED)
 
     async def availability(self, user: Principal | None, event_id: str) -> AvailabilityPublic:
-        await self._check_published(user, event_id)
+        await self.check_live(user, event_id)
         view = await self.router.availability(event_id)
         return AvailabilityPublic(event_id=event_id, **view)
 
     async def seats_json(self, user: Principal | None, event_id: str) -> bytes:
         """The seat map as JSON bytes (``SeatsPublic``), at most ``seats_cache_s`` old."""
-        await self._check_published(user, event_id)
+        await self.check_live(user, event_id)
 
         async def load() -> bytes:
             view = await self.router.seats(event_id)
@@ -45,7 +45,8 @@ class EventViews:
 
         return await self._seats.get(event_id, load)
 
-    async def _check_published(self, user: Principal | None, event_id: str) -> None:
+    async def check_live(self, user: Principal | None, event_id: str) -> None:
+        """404 unless the caller may see the event, 409 unless it has a live inventory."""
         event = await self.events.get_for_sale(event_id)
         published = event is not None and event.published_at is not None
         if event is None or not can_see(event.stored_status, published, event.owner_id, user):

@@ -75,6 +75,9 @@ def api_settings(tmp_path: Path, mongo: EmbeddedMongo, **overrides: Any) -> Sett
         # a worker must never consume another test's (or another run's) messages.
         "run_workers": False,
         "amqp_queue_prefix": f"t{uuid.uuid4().hex[:8]}",
+        # Event streams end after this long: an in-process client (httpx's ASGI
+        # transport) and the OpenAPI fuzzer read a response whole before returning.
+        "stream_max_s": 0.5,
         **overrides,
     }
     return Settings(**values)

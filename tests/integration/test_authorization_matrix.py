@@ -391,6 +391,17 @@ async def verify_own_tickets(world: World, caller: str, r: httpx.Response) -> No
     assert (world.ticket_id in ids) == (caller == "user"), f"{caller} lists another's ticket"
 
 
+async def verify_stream_starts_with_the_state(world: World, caller: str, r: httpx.Response) -> None:
+    assert r.headers["content-type"].startswith("text/event-stream"), r.headers
+    assert r.text.startswith("retry: ") and "event: state\n" in r.text, r.text[:200]
+
+
+async def verify_placement_lists_the_event(world: World, caller: str, r: httpx.Response) -> None:
+    [event] = [e for e in r.json()["events"] if e["event_id"] == world.published_id]
+    assert event["actors"] and event["actors"][0]["node_id"], event
+    assert r.json()["nodes"][0]["alive"]
+
+
 async def prepare_check_in(world: World, caller: str) -> Call:
     ticket = await new_ticket(world)
     world.notes[f"check-in-{caller}"] = ticket["ticket_id"]
@@ -498,6 +509,11 @@ MATRIX: list[Scenario] = [
     # administration
     Scenario("GET", "/v1/admin/users", "list", ADMIN_ONLY, fixed("/v1/admin/users")),
     Scenario(
+        "GET", "/v1/admin/placement", "actors per node", ADMIN_ONLY,
+        fixed("/v1/admin/placement", params={"limit": 100}),
+        on_success(verify_placement_lists_the_event),
+    ),
+    Scenario(
         "PATCH", "/v1/admin/users/{user_id}/roles", "grant", ADMIN_ONLY, prepare_set_roles,
         verify_roles_in_store,
     ),
@@ -563,6 +579,19 @@ MATRIX: list[Scenario] = [
         "GET", "/v1/events/{event_id}/seats", "draft", LIVE_VIEW_OF_DRAFT,
         fixed("/v1/events/{draft_id}/seats"),
     ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/stream", "published", PUBLIC,
+        fixed("/v1/events/{published_id}/stream"),
+        on_success(verify_stream_starts_with_the_state),
+    ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/stream", "draft", LIVE_VIEW_OF_DRAFT,
+        fixed("/v1/events/{draft_id}/stream"),
+    ),
+    # web pages: static files and what they are told (Stripe.js, the publishable key)
+    Scenario("GET", "/", "home", PUBLIC, fixed("/", follow_redirects=True)),
+    Scenario("GET", "/web/{path:path}", "a page", PUBLIC, fixed("/web/event.html")),
+    Scenario("GET", "/v1/web/config", "stripe.js", PUBLIC, fixed("/v1/web/config")),
     # reservations
     Scenario("POST", "/v1/tickets/reserve", "one seat", SIGNED_IN, prepare_reserve),
     Scenario(

@@ -1,0 +1,82 @@
+"""Where the inventory actors run: the admin's view of published events across Ray nodes.
+
+Each event's actors report themselves (``status()``, through the router: node id,
+sequence numbers, in-flight commands), and Ray lists its nodes. An event whose
+actors do not answer in time is listed with the error rather than failing the page:
+an operator opens this view precisely when something is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import ray
+
+from actors.router import InventoryRouter
+from api.principal import Principal
+from api.schemas.events import EventPublic
+from api.schemas.web import ActorPlacement, EventPlacement, NodePlacement, PlacementPage
+from api.services.event_search import EventQuery, EventSearch
+
+STATUS_TIMEOUT_S = 5.0  # a restarting actor must not hold the page for long
+
+
+def actor_placement(status: dict[str, Any]) -> ActorPlacement:
+    return ActorPlacement(
+        stream=status["stream"],
+        kind=status.get("kind", "inventory"),
+        node_id=status.get("node_id"),
+        ready=bool(status.get("ready")),
+        draining=bool(status.get("draining", False)),
+        seq=status.get("seq", 0),
+        durable_seq=status.get("durable_seq", 0),
+        inflight=status.get("inflight", 0),
+        outbox_lag=status.get("outbox_lag"),
+    )
+
+
+def ray_nodes() -> list[dict[str, Any]]:
+    """Ray's nodes, live ones first (a blocking GCS call: run it in a thread). A dead
+    node stays listed for a while; a node id seen twice keeps its live entry."""
+    found: dict[str, dict[str, Any]] = {}
+    for node in ray.nodes():
+        row = {"node_id": node["NodeID"], "address": node["NodeManagerAddress"]}
+        row["alive"] = bool(node["Alive"])
+        if row["node_id"] not in found or row["alive"]:
+            found[row["node_id"]] = row
+    return sorted(found.values(), key=lambda n: (not n["alive"], n["node_id"]))
+
+
+class PlacementView:
+    """Reads the placement of the published events' actors, a page of events at a time."""
+
+    def __init__(self, search: EventSearch, router: InventoryRouter) -> None:
+        self.search = search
+        self.router = router
+
+    async def page(self, admin: Principal, limit: int, cursor: str | None) -> PlacementPage:
+        events = await self.search.search(admin, EventQuery(), limit, cursor)
+        placed, nodes = await asyncio.gather(
+            asyncio.gather(*(self._event(event) for event in events.items)),
+            asyncio.to_thread(ray_nodes),
+        )
+        hosted: dict[str | None, int] = {}
+        for event in placed:
+            for actor in event.actors:
+                hosted[actor.node_id] = hosted.get(actor.node_id, 0) + 1
+        return PlacementPage(
+            nodes=[NodePlacement(**node, actors=hosted.get(node["node_id"], 0)) for node in nodes],
+            events=list(placed),
+            next_cursor=events.next_cursor,
+        )
+
+    async def _event(self, event: EventPublic) -> EventPlacement:
+        try:
+            async with asyncio.timeout(STATUS_TIMEOUT_S):
+                statuses = await self.router.status(event.id)
+        except Exception as exc:  # not answering is what this view must show, not hide
+            error = str(exc) or type(exc).__name__
+            return EventPlacement(event_id=event.id, title=event.title, actors=[], error=error)
+        actors = [actor_placement(status) for status in statuses]
+        return EventPlacement(event_id=event.id, title=event.title, actors=actors)

@@ -1,0 +1,147 @@
+// The event page: the live seat map and standing areas, the buyer's selection, the hold
+// with its countdown and the payment (checkout.js).
+import { money, request, session, when } from "./api.js";
+import { Checkout } from "./checkout.js";
+import { el, loginUrl, notice, renderHeader } from "./layout.js";
+import { openLive } from "./live.js";
+import { SeatMap } from "./seatmap.js";
+
+const main = document.getElementById("main");
+const eventId = new URLSearchParams(location.search).get("id");
+const basket = document.getElementById("basket");
+const announce = document.getElementById("announce");
+const liveDot = document.getElementById("live");
+let event = null;
+let map = null;
+let checkout = null;
+let availability = null;
+
+function priceTable(prices, currency) {
+  // Section or area name -> formatted price of one seat or place there.
+  const table = {};
+  for (const price of prices) {
+    for (const name of [...price.sections, ...price.areas]) table[name] = { amount: price.amount, text: money(price.amount, currency) };
+  }
+  return table;
+}
+
+function say(text, kind = "info") {
+  notice(main, text, kind);
+}
+
+function needSignIn() {
+  if (session()) return false;
+  location.assign(loginUrl());
+  return true;
+}
+
+function renderBasket(seats) {
+  // The seats picked so far, their total and the button that holds them.
+  if (checkout?.reservation) return;
+  const prices = priceTable(event.prices, event.currency);
+  const sectionOf = (id) => document.querySelector(`[data-seat="${CSS.escape(id)}"]`)?.dataset.section;
+  const total = seats.reduce((sum, id) => sum + (prices[sectionOf(id)]?.amount || 0), 0);
+  const button = el("button", { type: "button", id: "hold", disabled: !seats.length, onclick: () => holdSeats(seats) },
+    seats.length ? `Hold ${seats.length} seat${seats.length > 1 ? "s" : ""}` : "Pick seats on the map");
+  basket.replaceChildren(
+    seats.length ? el("ul", { id: "picked" }, ...seats.map((id) => el("li", {}, id))) : el("p", { class: "muted" }, "No seat picked yet."),
+    seats.length ? el("p", {}, "Total ", el("strong", {}, money(total, event.currency))) : "",
+    button,
+  );
+}
+
+async function holdSeats(seats) {
+  if (needSignIn()) return;
+  try {
+    await checkout.hold({ seats });
+  } catch (error) {
+    say(error.status === 409 ? "Someone was faster: pick other seats." : error.message, "error");
+  }
+}
+
+async function holdArea(area, quantity) {
+  if (needSignIn()) return;
+  try {
+    await checkout.hold({ area, quantity: Number(quantity) });
+  } catch (error) {
+    say(error.message, "error");
+  }
+}
+
+function renderAreas(areas) {
+  // One line per standing area: what is left, and a quantity to hold.
+  const list = document.getElementById("areas");
+  const names = Object.keys(areas);
+  document.getElementById("areas-box").hidden = !names.length;
+  const prices = priceTable(event.prices, event.currency);
+  for (const name of names) {
+    const left = areas[name].available;
+    let item = list.querySelector(`li[data-area="${CSS.escape(name)}"]`);
+    if (!item) {
+      const quantity = el("input", { type: "number", min: 1, max: event.max_tickets_per_customer, value: 1, "aria-label": `Places in ${name}` });
+      item = el("li", { class: "card row", dataset: { area: name } },
+        el("div", { style: "flex:1" }, el("strong", {}, name), " ", el("span", { class: "muted" }, prices[name]?.text || ""),
+          el("div", { class: "remaining", "aria-live": "polite" })),
+        quantity,
+        el("button", { type: "button", onclick: () => holdArea(name, quantity.value) }, "Hold"));
+      list.append(item);
+    }
+    item.querySelector(".remaining").textContent = left ? `${left} left` : "Sold out";
+    item.querySelector("button").disabled = !left || Boolean(checkout.reservation);
+  }
+}
+
+function onLive(status) {
+  liveDot.dataset.live = String(status === "live");
+  liveDot.textContent = { live: "live", reconnecting: "reconnecting…", closed: "not live" }[status];
+  if (status === "closed") {
+    // The stream was refused: say why, from the same check the availability makes.
+    request(`/v1/events/${encodeURIComponent(eventId)}/availability`).catch((error) => say(error.message, "error"));
+  }
+}
+
+function heldByMe(reservation) {
+  map?.hold(reservation.seats);
+  renderAreas(availability?.areas || {});
+  basket.replaceChildren(el("p", { class: "muted" }, "Pay below before the countdown ends."));
+}
+
+async function start() {
+  renderHeader();
+  if (!eventId) return say("No event given.", "error");
+  try {
+    event = await request(`/v1/events/${encodeURIComponent(eventId)}`);
+  } catch (error) {
+    return say(error.message, "error");
+  }
+  document.title = `${event.title} · Ticketing`;
+  document.getElementById("event-head").replaceChildren(
+    el("h1", {}, event.title),
+    el("p", { class: "muted" }, `${when(event.starts_at)} · ${event.venue.name}, ${event.venue.city}`),
+    event.description ? el("p", {}, event.description) : "",
+  );
+  const prices = priceTable(event.prices, event.currency);
+  checkout = new Checkout({
+    eventId, panel: document.getElementById("checkout"), say, onHeld: heldByMe,
+    onEnded: () => { map?.hold([]); renderBasket([]); renderAreas(availability?.areas || {}); },
+  });
+  map = new SeatMap(document.getElementById("seatmap"), {
+    priceOf: (section) => prices[section]?.text || "",
+    limit: event.max_tickets_per_customer,
+    onChange: renderBasket,
+    announce: (text) => { announce.textContent = text; },
+  });
+  renderBasket([]);
+  openLive(eventId, {
+    onState: (state) => {
+      availability = state.availability;
+      document.getElementById("seated").hidden = !state.sections.length;
+      map.render(state.sections);
+      renderAreas(state.availability.areas);
+    },
+    onChange: (change) => { availability = change.availability; map.applyRows(change.rows); renderAreas(change.availability.areas); },
+    onStatus: onLive,
+  });
+}
+
+start();
