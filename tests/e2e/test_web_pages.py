@@ -216,3 +216,31 @@ def test_the_admin_sees_accounts_and_where_the_inventory_actors_run(
     assert placed["actors"][0]["node_id"] == node["nodes"][0]["node_id"]
     assert "alive" in page.locator("#nodes").inner_text()
     context.close()
+
+
+def test_behind_a_waiting_room_a_buyer_joins_the_line_then_holds_once_admitted(
+    site: Site, browser: Any
+) -> None:
+    organiser = site.account("event_creator", name="Queue Organiser")
+    event_id = site.on_sale_event(organiser, "Queued Sale")
+    room = {"max_active": 10, "admission_ttl_seconds": 300}
+    path = f"/v1/events/{event_id}/waiting-room"
+    site.ok(site.http.put(path, json=room, headers=organiser.headers))
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    sign_in(page, site, site.account(name="Queued Buyer"), f"/web/event.html?id={event_id}")
+
+    page.wait_for_selector('[data-seat="A-3-3"][data-state="A"]')
+    seat(page, "A-3-3").click()
+    assert page.get_by_role("button", name="Wait for your turn in line").is_disabled()
+    page.get_by_role("button", name="Join the line").click()
+    page.get_by_text("It is your turn").wait_for(timeout=10_000)  # automatic admission
+    page.get_by_role("button", name="Hold 1 seat").click()  # with the admission token
+    page.get_by_role("timer").wait_for()
+    page.wait_for_selector('[data-seat="A-3-3"].mine')
+    assert site.availability(event_id)["held"] == 1
+
+    dashboard = context.new_page()  # the organiser's view shows the line (empty now)
+    sign_in(dashboard, site, organiser, f"/web/organiser.html?event={event_id}")
+    dashboard.wait_for_function("document.querySelector('#count-queue')?.textContent === '0'")
+    context.close()

@@ -21,6 +21,7 @@ export class Checkout {
     this.reservation = null;
     this.timer = null;
     this.card = null;
+    this.admission = null; // the waiting room's admission token, when the sale has one
     panel.querySelector("#pay-form").addEventListener("submit", (submitted) => {
       submitted.preventDefault();
       this.pay();
@@ -33,7 +34,10 @@ export class Checkout {
     const reservation = await request("/v1/tickets/reserve", {
       method: "POST",
       body: { event_id: this.eventId, ...body },
-      headers: { "Idempotency-Key": crypto.randomUUID() },
+      headers: {
+        "Idempotency-Key": crypto.randomUUID(),
+        ...(this.admission ? { "X-Admission-Token": this.admission } : {}),
+      },
     });
     this.reservation = reservation;
     const what = reservation.seats.length ? `Seats ${reservation.seats.join(", ")}` : `${reservation.quantity} × ${reservation.area}`;

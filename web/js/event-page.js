@@ -4,6 +4,7 @@ import { money, request, session, when } from "./api.js";
 import { Checkout } from "./checkout.js";
 import { el, loginUrl, notice, renderHeader } from "./layout.js";
 import { openLive } from "./live.js";
+import { QueuePanel, waitingRoom } from "./queue.js";
 import { SeatMap } from "./seatmap.js";
 
 const main = document.getElementById("main");
@@ -15,6 +16,7 @@ let event = null;
 let map = null;
 let checkout = null;
 let availability = null;
+let waiting = false; // behind a waiting room and not admitted yet: no hold
 
 function priceTable(prices, currency) {
   // Section or area name -> formatted price of one seat or place there.
@@ -41,8 +43,9 @@ function renderBasket(seats) {
   const prices = priceTable(event.prices, event.currency);
   const sectionOf = (id) => document.querySelector(`[data-seat="${CSS.escape(id)}"]`)?.dataset.section;
   const total = seats.reduce((sum, id) => sum + (prices[sectionOf(id)]?.amount || 0), 0);
-  const button = el("button", { type: "button", id: "hold", disabled: !seats.length, onclick: () => holdSeats(seats) },
-    seats.length ? `Hold ${seats.length} seat${seats.length > 1 ? "s" : ""}` : "Pick seats on the map");
+  const label = waiting ? "Wait for your turn in line"
+    : seats.length ? `Hold ${seats.length} seat${seats.length > 1 ? "s" : ""}` : "Pick seats on the map";
+  const button = el("button", { type: "button", id: "hold", disabled: waiting || !seats.length, onclick: () => holdSeats(seats) }, label);
   basket.replaceChildren(
     seats.length ? el("ul", { id: "picked" }, ...seats.map((id) => el("li", {}, id))) : el("p", { class: "muted" }, "No seat picked yet."),
     seats.length ? el("p", {}, "Total ", el("strong", {}, money(total, event.currency))) : "",
@@ -87,7 +90,7 @@ function renderAreas(areas) {
       list.append(item);
     }
     item.querySelector(".remaining").textContent = left ? `${left} left` : "Sold out";
-    item.querySelector("button").disabled = !left || Boolean(checkout.reservation);
+    item.querySelector("button").disabled = !left || waiting || Boolean(checkout.reservation);
   }
 }
 
@@ -104,6 +107,24 @@ function heldByMe(reservation) {
   map?.hold(reservation.seats);
   renderAreas(availability?.areas || {});
   basket.replaceChildren(el("p", { class: "muted" }, "Pay below before the countdown ends."));
+}
+
+async function lineUp() {
+  // A sale behind a waiting room: a place in line first, holds once admitted.
+  if (!(await waitingRoom(eventId))) return;
+  waiting = true;
+  const box = document.getElementById("queue");
+  box.hidden = false;
+  const line = new QueuePanel({
+    eventId, box, say,
+    onAdmitted: (token) => {
+      checkout.admission = token;
+      waiting = false;
+      renderBasket(map.selected());
+      renderAreas(availability?.areas || {});
+    },
+  });
+  if (!session() || !(await line.resume())) line.offer();
 }
 
 async function start() {
@@ -131,6 +152,7 @@ async function start() {
     onChange: renderBasket,
     announce: (text) => { announce.textContent = text; },
   });
+  await lineUp();
   renderBasket([]);
   openLive(eventId, {
     onState: (state) => {
