@@ -103,10 +103,12 @@ async def start(settings: Settings) -> Container:
         amqp_url = None
     started_ray = False
     if not ray.is_initialized():
-        # ray.init() picks free ports (Redis may hold 6379); with RAY_ADDRESS it joins.
+        # "local" starts a private Ray on free ports (Redis may hold 6379) even when a
+        # stray cluster runs on this machine (ray.init() alone would join it); with
+        # RAY_ADDRESS set it joins that cluster.
         await asyncio.to_thread(
             ray.init,
-            address=settings.ray_address,
+            address=settings.ray_address or "local",
             include_dashboard=False,
             log_to_driver=False,
             namespace=settings.ray_namespace,

@@ -128,7 +128,7 @@ async def run_all() -> list[Figure]:
 
 
 def run() -> list[Figure]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         return asyncio.run(run_all())
     finally:

@@ -18,8 +18,11 @@ from actors.router import InventoryRouter
 
 @pytest.fixture(scope="module")
 def ray_local() -> Iterator[None]:
-    """A local Ray instance for the module (ray.init picks free ports: Redis holds 6379)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    """A private Ray instance for the module on free ports (Redis holds 6379).
+
+    ``address="local"``: never join a cluster someone left running on this machine.
+    """
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
