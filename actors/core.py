@@ -255,6 +255,8 @@ class InventoryCore:
             log.warning("snapshot failed stream=%s seq=%d error=%r", self.stream, seq, exc)
             self.snapshot_seq = min(self.snapshot_seq, self.durable_seq)  # try again later
             raise
+        # An operator's snapshot counts too: status shows it, and close() need not redo it.
+        self.snapshot_seq = max(self.snapshot_seq, seq)
         log.info("snapshot stream=%s seq=%d", self.stream, seq)
         return seq
 

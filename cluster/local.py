@@ -1,0 +1,176 @@
+"""A multi-node Ray cluster on this one machine, for trials of drain and rebalance.
+
+``start`` runs one ``ray start --head --block`` and N-1 ``ray start --address
+--block`` processes, each in a session of its own so that ``stop`` ends exactly
+those (``ray stop`` would end every Ray on the machine, other people's too). Each
+node gets explicit free ports (Redis holds 6379 here; two nodes on one machine
+cannot share the dashboard agent's default port), a temp dir of its own (so other
+drivers' address auto-detection never finds this cluster), and a custom resource
+``local_node_<k>`` that names it.
+
+Token authentication stays on: a token is generated into ``<dir>/auth_token``
+(mode 0600) and every node and driver gets ``RAY_AUTH_MODE=token`` with
+``RAY_AUTH_TOKEN_PATH`` pointing at it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cluster.connect import CliError
+
+START_TIMEOUT_S = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def driver_env(state: dict[str, Any]) -> dict[str, str]:
+    """What a driver (the API, a worker, this CLI) needs to join the cluster."""
+    return {
+        "RAY_ADDRESS": state["address"],
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": state["token_path"],
+    }
+
+
+def _ray_start(args: list[str], env: dict[str, str], log: Path) -> int:
+    ray = Path(sys.executable).with_name("ray")
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(ray), "start", "--block", "--disable-usage-stats", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: stop ends it and its children
+        )
+    return process.pid
+
+
+def _wait_listening(port: int, pid: int, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
+            raise CliError(f"the head node exited: {tail[0]} (log: {log})") from None
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise CliError(f"the head node did not listen on {port} in {START_TIMEOUT_S:.0f} s")
+
+
+def start(directory: Path, nodes: int, cpus: int) -> dict[str, Any]:
+    """Start the cluster; its state (address, token path, process ids) is saved."""
+    state_file = directory / "cluster.json"
+    if state_file.exists():
+        raise CliError(f"a local cluster is already recorded in {state_file}: stop-local first")
+    directory.mkdir(parents=True, exist_ok=True)
+    token_path = directory / "auth_token"
+    token_path.write_text(secrets.token_hex(32))
+    token_path.chmod(0o600)
+    port = free_port()
+    temp_dir = Path(f"/tmp/ticketing-ray-{port}")  # short: Ray's socket paths have a limit
+    state: dict[str, Any] = {
+        "address": f"127.0.0.1:{port}",
+        "token_path": str(token_path),
+        "temp_dir": str(temp_dir),
+        "dir": str(directory),
+        "pids": [],
+    }
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token_path)}
+    # Stopping a trial cluster needs no drain period (Ray's default waits up to 500 s).
+    env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "1"
+    env.pop("RAY_ADDRESS", None)
+    common = [f"--num-cpus={cpus}", f"--temp-dir={temp_dir}"]
+    for k in range(nodes):
+        common_k = [*common, f"--dashboard-agent-listen-port={free_port()}"]
+        common_k.append(f"--resources={json.dumps({f'local_node_{k}': 1})}")
+        log = directory / f"node-{k}.log"
+        if k == 0:
+            head = ["--head", "--node-ip-address=127.0.0.1", f"--port={port}"]
+            head += [f"--dashboard-port={free_port()}", f"--ray-client-server-port={free_port()}"]
+            state["pids"].append(_ray_start([*head, *common_k], env, log))
+            state_file.write_text(json.dumps(state, indent=2))  # stop-local works from here on
+            _wait_listening(port, state["pids"][0], log)
+        else:
+            worker = [f"--address={state['address']}", "--node-ip-address=127.0.0.1"]
+            state["pids"].append(_ray_start([*worker, *common_k], env, log))
+            state_file.write_text(json.dumps(state, indent=2))
+    _wait_nodes(state, nodes)
+    return state
+
+
+_WAIT_NODES = """
+import sys, time, ray
+ray.init(address=sys.argv[1], log_to_driver=False, logging_level="ERROR")
+deadline = time.monotonic() + float(sys.argv[3])
+while sum(1 for n in ray.nodes() if n["Alive"]) < int(sys.argv[2]):
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.5)
+"""
+
+
+def _wait_nodes(state: dict[str, Any], count: int) -> None:
+    """Return once ``count`` nodes are alive (workers register a few seconds late).
+
+    Asked from a fresh process: this one imported Ray before it had the token in its
+    environment, and Ray reads the authentication settings once."""
+    env = {**os.environ, **driver_env(state), "RAY_BACKEND_LOG_LEVEL": "error"}
+    args = [state["address"], str(count), str(START_TIMEOUT_S)]
+    done = subprocess.run(
+        [sys.executable, "-c", _WAIT_NODES, *args], env=env, capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise CliError(f"the {count} nodes did not all join: see the logs in {state['dir']}")
+
+
+def stop(directory: Path, grace_s: float = 20.0) -> int:
+    """End the recorded cluster's processes; how many process groups were ended."""
+    state_file = directory / "cluster.json"
+    if not state_file.exists():
+        raise CliError(f"no local cluster recorded in {directory} (nothing to stop)")
+    state = json.loads(state_file.read_text())
+    groups = [pid for pid in state["pids"] if _signal_group(pid, signal.SIGTERM)]
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(_alive(g) for g in groups):
+        time.sleep(0.25)
+    for group in groups:
+        _signal_group(group, signal.SIGKILL)  # whatever ignored the graceful stop
+    shutil.rmtree(state["temp_dir"], ignore_errors=True)
+    state_file.unlink()
+    return len(groups)
+
+
+def _alive(pgid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):  # reap it if this process started it
+        os.waitpid(pgid, os.WNOHANG)
+    return _signal_group(pgid, 0)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to the process group we started; False if it is gone."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
