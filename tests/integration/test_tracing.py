@@ -199,9 +199,10 @@ async def test_a_reservation_is_one_trace_from_the_api_through_the_actor_to_a_wo
     assert actor.parent_id == root.span_id  # the actor call continues the request
     assert by_name["journal.append"].parent_id == actor.span_id
     assert by_name["outbox.publish"].parent_id == actor.span_id
-    # The actor's spans come from its own process; the API's and the worker's from ours.
-    assert actor.service == "ticketing-inventory" and actor.pid != os.getpid()
-    assert by_name["worker.tracing"].pid == root.pid == os.getpid()
+    # The actor's spans come from its own process (its pid is in its resource); the API's
+    # and the worker's from this one (their provider may have been made by another test).
+    assert actor.service == "ticketing-inventory" and actor.pid not in (-1, os.getpid())
+    assert by_name["worker.tracing"].pid == root.pid != actor.pid
     assert value(await scrape(api), "ticketing_worker_messages_total", **outcome) > ok_before
 
 
