@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +69,7 @@ class Feed:
     task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
+        """Read the event every ``interval_s`` until cancelled (by the last subscriber)."""
         failing = False
         while True:
             try:
@@ -82,6 +82,7 @@ class Feed:
             await asyncio.sleep(self.interval_s)
 
     async def refresh(self) -> None:
+        """One read: the seat states; the counts too, and a new version, if they moved."""
         seats = await self.router.seats(self.event_id)
         previous = self.current
         if previous is not None and seats["seq"] == previous.seq:
@@ -149,11 +150,3 @@ class LiveFeeds:
         if sent and version.number == sent + 1:
             return sse("change", {**body, "rows": version.rows}, version.seq)
         return sse("state", {**body, "sections": version.sections}, version.seq)
-
-    async def close(self) -> None:
-        for feed in list(self._feeds.values()):
-            if feed.task is not None:
-                feed.task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await feed.task
-        self._feeds.clear()

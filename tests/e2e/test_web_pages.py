@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -47,11 +48,18 @@ def test_a_buyer_picks_two_seats_sees_the_countdown_pays_and_gets_two_tickets(
     site: Site, browser: Any
 ) -> None:
     creator = site.account("event_creator", name="Organiser")
-    event_id = site.on_sale_event(creator, "Night Concert")
+    word = f"Aurora{uuid.uuid4().hex[:6]}"
+    event_id = site.on_sale_event(creator, f"{word} Night Concert")
     buyer = site.account(name="Ann Buyer")
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    sign_in(page, site, buyer, f"/web/event.html?id={event_id}")
+    sign_in(page, site, buyer, "/web/")
+    search = page.get_by_role("search")  # the events, found by a word of the title
+    search.get_by_label("Search").fill(word)
+    search.get_by_label("City").fill("paris")
+    search.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=f"{word} Night Concert").click()
+    page.wait_for_url(f"**/web/event.html?id={event_id}")
 
     first = seat(page, "A-2-3")
     first.wait_for()
@@ -120,6 +128,12 @@ def test_a_seat_held_in_one_browser_greys_out_in_another_within_two_seconds(
     assert "A-1-5 is held" in watcher.locator("#announce").inner_text()
     assert watcher.get_by_role("button", name="Pick seats on the map").is_disabled()
     screenshot(watcher, "buyer-event-phone.png")
+
+    floor = watcher.locator('li[data-area="FLOOR"]')  # a standing area: a quantity instead
+    floor.get_by_label("Places in FLOOR").fill("2")
+    floor.get_by_role("button", name="Hold").click()
+    watcher.get_by_role("timer").wait_for()
+    holder.locator('li[data-area="FLOOR"] .remaining', has_text="98 left").wait_for(timeout=2_000)
     first.close()
     second.close()
 

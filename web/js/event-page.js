@@ -3,6 +3,7 @@
 import { money, request, session, when } from "./api.js";
 import { Checkout } from "./checkout.js";
 import { el, loginUrl, notice, renderHeader } from "./layout.js";
+import { showAreas } from "./areas.js";
 import { openLive } from "./live.js";
 import { QueuePanel, waitingRoom } from "./queue.js";
 import { SeatMap } from "./seatmap.js";
@@ -72,26 +73,9 @@ async function holdArea(area, quantity) {
 }
 
 function renderAreas(areas) {
-  // One line per standing area: what is left, and a quantity to hold.
-  const list = document.getElementById("areas");
-  const names = Object.keys(areas);
-  document.getElementById("areas-box").hidden = !names.length;
-  const prices = priceTable(event.prices, event.currency);
-  for (const name of names) {
-    const left = areas[name].available;
-    let item = list.querySelector(`li[data-area="${CSS.escape(name)}"]`);
-    if (!item) {
-      const quantity = el("input", { type: "number", min: 1, max: event.max_tickets_per_customer, value: 1, "aria-label": `Places in ${name}` });
-      item = el("li", { class: "card row", dataset: { area: name } },
-        el("div", { style: "flex:1" }, el("strong", {}, name), " ", el("span", { class: "muted" }, prices[name]?.text || ""),
-          el("div", { class: "remaining", "aria-live": "polite" })),
-        quantity,
-        el("button", { type: "button", onclick: () => holdArea(name, quantity.value) }, "Hold"));
-      list.append(item);
-    }
-    item.querySelector(".remaining").textContent = left ? `${left} left` : "Sold out";
-    item.querySelector("button").disabled = !left || waiting || Boolean(checkout.reservation);
-  }
+  const locked = waiting || Boolean(checkout.reservation);
+  showAreas(document.getElementById("areas"), areas, { event, prices: priceTable(event.prices, event.currency), locked, hold: holdArea });
+  document.getElementById("areas-box").hidden = !Object.keys(areas).length;
 }
 
 function onLive(status) {

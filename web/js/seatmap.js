@@ -1,6 +1,8 @@
 // The SVG seat map: sections of rows of seats, coloured by state, picked by mouse or
 // keyboard. Each seat is an ARIA checkbox; one seat at a time is in the tab order
 // (roving tabindex) and the arrow keys move between seats, Space or Enter picks one.
+import { neighbour } from "./seat-keys.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const SEAT = 22; // big enough a target for a finger
 const GAP = 5;
@@ -135,22 +137,13 @@ export class SeatMap {
   key(pressed) {
     const seat = pressed.target;
     if (!seat.dataset?.pos) return;
-    const [s, r, i] = seat.dataset.pos.split(",").map(Number);
-    const rows = this.seats.flatMap((section) => section); // every row, top to bottom
-    const flat = this.seats.slice(0, s).reduce((n, section) => n + section.length, 0) + r;
-    let target = null;
     if (pressed.key === " " || pressed.key === "Enter") {
       pressed.preventDefault();
       this.toggle(seat);
       return;
     }
-    if (pressed.key === "ArrowRight") target = rows[flat][i + 1];
-    else if (pressed.key === "ArrowLeft") target = rows[flat][i - 1];
-    else if (pressed.key === "ArrowDown") target = rows[flat + 1]?.[Math.min(i, rows[flat + 1].length - 1)];
-    else if (pressed.key === "ArrowUp") target = rows[flat - 1]?.[Math.min(i, rows[flat - 1].length - 1)];
-    else if (pressed.key === "Home") target = rows[flat][0];
-    else if (pressed.key === "End") target = rows[flat].at(-1);
-    else return;
+    const target = neighbour(this.seats, seat.dataset.pos, pressed.key);
+    if (target === undefined) return; // not a key of ours: leave it to the browser
     pressed.preventDefault();
     if (target) this.focus(target);
   }
