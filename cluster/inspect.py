@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = actor_name("")  # every inventory and quota-ledger actor is "inventory:<stream>"
 CALL_TIMEOUT_S = 10.0
+ROLE_LABEL = "ticketing.io/role"
 _LIVE_FIRST = {"ALIVE": 0, "RESTARTING": 1, "PENDING_CREATION": 2, "DEPENDENCIES_UNREADY": 3}
 
 
@@ -30,6 +31,12 @@ class Node:
     address: str
     alive: bool
     resources: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def role(self) -> str | None:
+        """``ticketing.io/role``: head, inventory or driver (ray-cluster.yaml, KubeRay)."""
+        return self.labels.get(ROLE_LABEL)
 
     def can_host(self, needs: dict[str, float]) -> bool:
         """Whether this node offers the custom resources an actor was created with."""
@@ -48,10 +55,24 @@ def nodes() -> list[Node]:
     """Every node Ray knows of, alive or dead (a dead one stays listed for a while)."""
     found = {}
     for n in ray.nodes():
-        node = Node(n["NodeID"], n["NodeManagerAddress"], bool(n["Alive"]), dict(n["Resources"]))
+        node = Node(
+            n["NodeID"],
+            n["NodeManagerAddress"],
+            bool(n["Alive"]),
+            dict(n["Resources"]),
+            dict(n.get("Labels") or {}),
+        )
         if node.node_id not in found or node.alive:
             found[node.node_id] = node
     return sorted(found.values(), key=lambda n: (not n.alive, n.node_id))
+
+
+def host_nodes(known: list[Node]) -> list[Node]:
+    """Alive nodes that should host inventory actors: those labelled for it when the
+    cluster has any (ray-cluster.yaml, KubeRay); else any but drivers' nodes, which
+    come and go with API replicas."""
+    alive = [n for n in known if n.alive]
+    return [n for n in alive if n.role == "inventory"] or [n for n in alive if n.role != "driver"]
 
 
 def find_node(query: str, known: list[Node]) -> Node:

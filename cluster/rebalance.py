@@ -31,7 +31,7 @@ async def _layout(namespace: str, report: Report) -> tuple[dict, dict[str, set[s
     """Where each live actor is, and which alive nodes could host it."""
     rows = [r for r in inspect.inventory_actors(namespace) if r.state != "DEAD"]
     args = await inspect.ask_all(namespace, [r.stream for r in rows], "placement_args")
-    nodes = [n for n in inspect.nodes() if n.alive]
+    nodes = inspect.host_nodes(inspect.nodes())
     placement = {row.stream: row.node_id for row in rows}
     hosts = {}
     for row in rows:

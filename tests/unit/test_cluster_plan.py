@@ -52,3 +52,15 @@ def test_a_rebalance_leaves_actors_where_nothing_else_can_host_them() -> None:
     placement = {"a": "n1", "b": "n1", "c": "n1"}
     hosts = {"a": {"n1"}, "b": {"n1"}, "c": {"n1", "n2"}}
     assert [(m.stream, m.target) for m in plan_rebalance(placement, hosts)] == [("c", "n2")]
+
+
+def test_labelled_inventory_nodes_host_actors_and_driver_nodes_never_do() -> None:
+    from cluster.inspect import ROLE_LABEL, Node, host_nodes
+
+    def node(name: str, role: str | None, alive: bool = True) -> Node:
+        return Node(name, "10.0.0.1", alive, {"CPU": 1}, {ROLE_LABEL: role} if role else {})
+
+    labelled = [node("h", "head"), node("i1", "inventory"), node("i2", "inventory", False)]
+    assert [n.node_id for n in host_nodes([*labelled, node("d", "driver")])] == ["i1"]
+    unlabelled = [node("a", None), node("b", None), node("d", "driver")]
+    assert [n.node_id for n in host_nodes(unlabelled)] == ["a", "b"]
