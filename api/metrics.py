@@ -36,6 +36,8 @@ RESERVE_LATENCY = Histogram(
     ["outcome"],  # held, refused (a domain error: 409, 422, 429), error (retryable, bugs)
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# Children resolved once: ``labels()`` takes a lock and a lookup on every request.
+RESERVE_OUTCOMES = {o: RESERVE_LATENCY.labels(o) for o in ("held", "refused", "error")}
 STATUS_TIMEOUT_S = 1.0
 LABELS = ["event_id", "stream"]
 PREFIX = actor_name("")

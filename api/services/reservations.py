@@ -15,7 +15,7 @@ from actors.errors import InventoryNotFoundError
 from actors.refs import Held, HoldRef
 from actors.router import InventoryRouter
 from api.errors import Conflict, NotFound
-from api.metrics import RESERVE_LATENCY
+from api.metrics import RESERVE_OUTCOMES
 from api.principal import Principal
 from api.ratelimit import RateLimiter
 from api.schemas.reservations import Money, ReservationPublic, ReserveCreate
@@ -137,7 +137,7 @@ class ReservationService:
             outcome = "refused"
             raise
         finally:
-            RESERVE_LATENCY.labels(outcome).observe(time.perf_counter() - started)
+            RESERVE_OUTCOMES[outcome].observe(time.perf_counter() - started)
         if gate is not None and admitted:  # its place is free: the next buyer may come in
             await gate.used(user, body.event_id)
         return present_held(held)
