@@ -58,6 +58,8 @@ def test_a_buyer_picks_two_seats_sees_the_countdown_pays_and_gets_two_tickets(
     search.get_by_label("Search").fill(word)
     search.get_by_label("City").fill("paris")
     search.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=f"{word} Night Concert").wait_for()
+    screenshot(page, "buyer-events.png")
     page.get_by_role("link", name=f"{word} Night Concert").click()
     page.wait_for_url(f"**/web/event.html?id={event_id}")
 
@@ -229,6 +231,7 @@ def test_the_admin_sees_accounts_and_where_the_inventory_actors_run(
     [placed] = [e for e in node["events"] if e["event_id"] == event_id]
     assert placed["actors"][0]["node_id"] == node["nodes"][0]["node_id"]
     assert "alive" in page.locator("#nodes").inner_text()
+    screenshot(page, "admin.png")
     context.close()
 
 

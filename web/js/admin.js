@@ -50,7 +50,7 @@ async function loadPlacement(reset) {
     : event.actors.map((a) => [event.title, a.stream.includes("#") ? a.stream.split("#")[1] : a.kind,
         short(a.node_id), a.draining ? "draining" : a.ready ? "ready" : "recovering", `${a.durable_seq}/${a.seq}`]));
   const placement = document.getElementById("placement");
-  const built = table(["Event", "Shard", "Node", "State", "Durable/seq"], rows);
+  const built = table(["Event", "Actor (shard or kind)", "Node", "State", "Durable/seq"], rows);
   if (reset) placement.replaceChildren(built);
   else placement.append(built);
   placementCursor = page.next_cursor;

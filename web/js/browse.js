@@ -11,10 +11,16 @@ const summary = document.getElementById("summary");
 let cursor = null;
 
 function filters() {
-  // The form's filters as API parameters: dates become the start of that day, local time.
+  // The form's filters as API parameters, in local time: from the start of the first day
+  // to the end of the last (the API's `to` is exclusive: the start of the day after).
   const values = Object.fromEntries(new FormData(form).entries());
-  const day = (value) => (value ? new Date(`${value}T00:00:00`).toISOString() : "");
-  return { q: values.q, category: values.category, city: values.city, from: day(values.from), to: day(values.to) };
+  const day = (value, after = 0) => {
+    if (!value) return "";
+    const start = new Date(`${value}T00:00:00`);
+    start.setDate(start.getDate() + after);
+    return start.toISOString();
+  };
+  return { q: values.q, category: values.category, city: values.city, from: day(values.from), to: day(values.to, 1) };
 }
 
 function card(event) {
