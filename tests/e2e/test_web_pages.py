@@ -82,6 +82,10 @@ def test_a_buyer_picks_two_seats_sees_the_countdown_pays_and_gets_two_tickets(
     assert re.fullmatch(r"(9|10):\d\d", before), before  # a 600 s hold, just taken
     page.wait_for_function(f"document.querySelector('#countdown').textContent !== '{before}'")
     page.wait_for_selector('[data-seat="A-2-3"].mine')
+    page.reload()  # the hold and its countdown survive a reload of the page
+    page.get_by_role("timer").wait_for()
+    page.wait_for_selector('[data-seat="A-2-4"].mine')
+    assert re.fullmatch(r"(9|10):\d\d", countdown.inner_text())
     for field, value in TICKET_CARD.items():  # localstripe's stand-in card form
         page.locator(f'#card-element input[placeholder="{field}"]').fill(value)
     screenshot(page, "buyer-event.png")

@@ -39,18 +39,42 @@ export class Checkout {
         ...(this.admission ? { "X-Admission-Token": this.admission } : {}),
       },
     });
+    await this.show(reservation);
+    return reservation;
+  }
+
+  get saved() {
+    // Where the hold is remembered, so a reload of the page keeps the checkout.
+    return `ticketing.hold.${this.eventId}`;
+  }
+
+  async restore() {
+    // The hold this tab took before a reload, if the API still has it held.
+    const saved = JSON.parse(sessionStorage.getItem(this.saved) || "null");
+    if (!saved) return;
+    try {
+      const current = await request(`/v1/reservations/${encodeURIComponent(saved.reservation_id)}`);
+      if (current.status !== "held") throw new Error(current.status);
+      await this.show({ ...saved, ...current });
+    } catch {
+      sessionStorage.removeItem(this.saved);
+    }
+  }
+
+  async show(reservation) {
     this.reservation = reservation;
+    sessionStorage.setItem(this.saved, JSON.stringify(reservation));
     const what = reservation.seats.length ? `Seats ${reservation.seats.join(", ")}` : `${reservation.quantity} × ${reservation.area}`;
     this.panel.querySelector("#hold-summary").textContent = `${what} · ${money(reservation.total.amount, reservation.total.currency)}`;
     this.panel.hidden = false;
     this.tick();
+    if (!this.reservation) return; // it had just expired
     this.timer = setInterval(() => this.tick(), 1000);
     this.onHeld(reservation);
     this.card ??= await mountCard(this.panel.querySelector("#card-element")).catch((error) => {
       this.say(error.message, "error");
       return null;
     });
-    return reservation;
   }
 
   tick() {
@@ -65,6 +89,7 @@ export class Checkout {
     clearInterval(this.timer);
     this.timer = null;
     this.reservation = null;
+    sessionStorage.removeItem(this.saved);
     this.panel.hidden = true;
     this.onEnded(reason);
     if (reason) this.say(reason, kind);
@@ -94,6 +119,7 @@ export class Checkout {
       const payment = await this.outcome(started.payment_id);
       if (payment.status === "succeeded") {
         clearInterval(this.timer);
+        sessionStorage.removeItem(this.saved);
         location.assign(`/web/tickets.html?order=${encodeURIComponent(payment.payment_id)}`);
       } else {
         this.end(`Payment failed (${payment.failure_reason || payment.status}): the seats were released.`, "error");

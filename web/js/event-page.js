@@ -138,6 +138,7 @@ async function start() {
   });
   await lineUp();
   renderBasket([]);
+  if (session()) await checkout.restore(); // a reload keeps the hold and its countdown
   openLive(eventId, {
     onState: (state) => {
       availability = state.availability;
