@@ -11,14 +11,11 @@ import time
 import uuid
 from typing import Any
 
-import pytest
-
 from tests.e2e.web_support import ARTIFACTS, Site, browser, sign_in, site
 from tests.integration.payments_support import localstripe
 from tests.integration.ray_support import ray_local
 
-__all__ = ["browser", "localstripe", "ray_local", "site"]
-pytestmark = pytest.mark.usefixtures("ray_local")
+__all__ = ["browser", "localstripe", "ray_local", "site"]  # fixtures (site needs Ray)
 
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}  # an iPhone 12-sized viewport
@@ -45,7 +42,7 @@ def counter(page: Any, key: str) -> int:
 
 
 def test_a_buyer_picks_two_seats_sees_the_countdown_pays_and_gets_two_tickets(
-    site: Site, browser: Any
+    browser: Any, site: Site
 ) -> None:
     creator = site.account("event_creator", name="Organiser")
     word = f"Aurora{uuid.uuid4().hex[:6]}"
@@ -105,7 +102,7 @@ def test_a_buyer_picks_two_seats_sees_the_countdown_pays_and_gets_two_tickets(
 
 
 def test_a_seat_held_in_one_browser_greys_out_in_another_within_two_seconds(
-    site: Site, browser: Any
+    browser: Any, site: Site
 ) -> None:
     creator = site.account("event_creator", name="Organiser")
     event_id = site.on_sale_event(creator, "Two Browsers")
@@ -165,7 +162,7 @@ def load(site: Site, event_id: str, failures: list[BaseException]) -> None:
 
 
 def test_the_organiser_creates_publishes_and_watches_the_counters_move_during_a_load(
-    site: Site, browser: Any
+    browser: Any, site: Site
 ) -> None:
     organiser = site.account("event_creator", name="Olive Organiser")
     context = browser.new_context(viewport=DESKTOP)
@@ -219,7 +216,7 @@ def test_the_organiser_creates_publishes_and_watches_the_counters_move_during_a_
 
 
 def test_the_admin_sees_accounts_and_where_the_inventory_actors_run(
-    site: Site, browser: Any
+    browser: Any, site: Site
 ) -> None:
     creator = site.account("event_creator", name="Placed Organiser")
     event_id = site.on_sale_event(creator, "Placed Event")
@@ -240,7 +237,7 @@ def test_the_admin_sees_accounts_and_where_the_inventory_actors_run(
 
 
 def test_behind_a_waiting_room_a_buyer_joins_the_line_then_holds_once_admitted(
-    site: Site, browser: Any
+    browser: Any, site: Site
 ) -> None:
     organiser = site.account("event_creator", name="Queue Organiser")
     event_id = site.on_sale_event(organiser, "Queued Sale")

@@ -15,6 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,11 +166,16 @@ def site(
             yield site
     finally:
         smtp.stop()
-        asyncio.run(delete_worker_queues(settings))
+        # Playwright's sync API keeps an event loop running in this thread (the browser
+        # outlives this fixture): the clean-up runs its own loop in another thread.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(lambda: asyncio.run(delete_worker_queues(settings))).result()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for the module; tests ask for it before ``site``, so that without a
+    browser they skip before starting the platform."""
     executable = chromium_path()
     if executable is None:
         pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)")
