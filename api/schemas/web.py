@@ -42,6 +42,7 @@ class NodePlacement(BaseModel):
     node_id: str
     address: str
     alive: bool
+    role: str | None = Field(None, description="Its `ticketing.io/role`: head, inventory, driver.")
     actors: int
 
 

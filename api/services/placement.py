@@ -1,7 +1,8 @@
 """Where the inventory actors run: the admin's view of published events across Ray nodes.
 
 Each event's actors report themselves (``status()``, through the router: node id,
-sequence numbers, in-flight commands), and Ray lists its nodes. An event whose
+sequence numbers, in-flight commands), and Ray lists its nodes (as ``ticketing cluster
+status`` reads them). An event whose
 actors do not answer in time is listed with the error rather than failing the page:
 an operator opens this view precisely when something is wrong.
 """
@@ -11,13 +12,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import ray
-
 from actors.router import InventoryRouter
 from api.principal import Principal
 from api.schemas.events import EventPublic
 from api.schemas.web import ActorPlacement, EventPlacement, NodePlacement, PlacementPage
 from api.services.event_search import EventQuery, EventSearch
+from cluster.inspect import nodes as ray_nodes  # the operators' CLI reads nodes the same way
 
 STATUS_TIMEOUT_S = 5.0  # a restarting actor must not hold the page for long
 
@@ -34,18 +34,6 @@ def actor_placement(status: dict[str, Any]) -> ActorPlacement:
         inflight=status.get("inflight", 0),
         outbox_lag=status.get("outbox_lag"),
     )
-
-
-def ray_nodes() -> list[dict[str, Any]]:
-    """Ray's nodes, live ones first (a blocking GCS call: run it in a thread). A dead
-    node stays listed for a while; a node id seen twice keeps its live entry."""
-    found: dict[str, dict[str, Any]] = {}
-    for node in ray.nodes():
-        row = {"node_id": node["NodeID"], "address": node["NodeManagerAddress"]}
-        row["alive"] = bool(node["Alive"])
-        if row["node_id"] not in found or row["alive"]:
-            found[row["node_id"]] = row
-    return sorted(found.values(), key=lambda n: (not n["alive"], n["node_id"]))
 
 
 class PlacementView:
@@ -66,7 +54,16 @@ class PlacementView:
             for actor in event.actors:
                 hosted[actor.node_id] = hosted.get(actor.node_id, 0) + 1
         return PlacementPage(
-            nodes=[NodePlacement(**node, actors=hosted.get(node["node_id"], 0)) for node in nodes],
+            nodes=[
+                NodePlacement(
+                    node_id=node.node_id,
+                    address=node.address,
+                    alive=node.alive,
+                    role=node.role,
+                    actors=hosted.get(node.node_id, 0),
+                )
+                for node in nodes
+            ],
             events=list(placed),
             next_cursor=events.next_cursor,
         )

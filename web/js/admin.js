@@ -43,8 +43,8 @@ const short = (id) => (id ? `${id.slice(0, 10)}…` : "–");
 async function loadPlacement(reset) {
   if (reset) placementCursor = null;
   const page = await request(`/v1/admin/placement${query({ limit: 20, cursor: placementCursor })}`);
-  document.getElementById("nodes").replaceChildren(table(["Node", "Address", "State", "Actors listed"],
-    page.nodes.map((n) => [short(n.node_id), n.address, n.alive ? "alive" : "dead", n.actors])));
+  document.getElementById("nodes").replaceChildren(table(["Node", "Address", "Role", "State", "Actors listed"],
+    page.nodes.map((n) => [short(n.node_id), n.address, n.role || "–", n.alive ? "alive" : "dead", n.actors])));
   const rows = page.events.flatMap((event) => event.error
     ? [[event.title, "–", "–", `not answering: ${event.error}`, "–"]]
     : event.actors.map((a) => [event.title, a.stream.includes("#") ? a.stream.split("#")[1] : a.kind,
