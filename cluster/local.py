@@ -62,20 +62,30 @@ def _ray_start(args: list[str], env: dict[str, str], log: Path) -> int:
     return process.pid
 
 
-def _wait_listening(port: int, pid: int, log: Path) -> None:
+def _started(pid: int, log: Path) -> bool:
+    """Wait for ``ray start`` to report its node up (True) or to exit (False)."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
-            raise CliError(f"the head node exited: {tail[0]} (log: {log})") from None
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise CliError(f"the head node did not listen on {port} in {START_TIMEOUT_S:.0f} s")
+        if "Ray runtime started" in log.read_text(errors="replace"):
+            return True
+        if not _alive(pid):
+            return False
+        time.sleep(0.5)
+    raise CliError(f"a node did not start in {START_TIMEOUT_S:.0f} s (log: {log})")
+
+
+def _start_node(args: list[str], env: dict[str, str], log: Path, state: dict[str, Any]) -> None:
+    """One node; tried twice, as a loaded machine can miss Ray's registration deadline
+    (30 s, fixed), which is also why nodes start one after the other."""
+    for _attempt in range(2):
+        pid = _ray_start(args, env, log)
+        state["pids"].append(pid)
+        (Path(state["dir"]) / "cluster.json").write_text(json.dumps(state, indent=2))
+        if _started(pid, log):
+            return
+        state["pids"].remove(pid)
+    tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
+    raise CliError(f"a node failed to start: {tail[0]} (log: {log}; stop-local cleans up)")
 
 
 def start(directory: Path, nodes: int, cpus: int) -> dict[str, Any]:
@@ -106,15 +116,11 @@ def start(directory: Path, nodes: int, cpus: int) -> dict[str, Any]:
         common_k.append(f"--resources={json.dumps({f'local_node_{k}': 1})}")
         log = directory / f"node-{k}.log"
         if k == 0:
-            head = ["--head", "--node-ip-address=127.0.0.1", f"--port={port}"]
-            head += [f"--dashboard-port={free_port()}", f"--ray-client-server-port={free_port()}"]
-            state["pids"].append(_ray_start([*head, *common_k], env, log))
-            state_file.write_text(json.dumps(state, indent=2))  # stop-local works from here on
-            _wait_listening(port, state["pids"][0], log)
+            role = ["--head", f"--port={port}", f"--dashboard-port={free_port()}"]
+            role.append(f"--ray-client-server-port={free_port()}")
         else:
-            worker = [f"--address={state['address']}", "--node-ip-address=127.0.0.1"]
-            state["pids"].append(_ray_start([*worker, *common_k], env, log))
-            state_file.write_text(json.dumps(state, indent=2))
+            role = [f"--address={state['address']}"]
+        _start_node([*role, "--node-ip-address=127.0.0.1", *common_k], env, log, state)
     _wait_nodes(state, nodes)
     return state
 

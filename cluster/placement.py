@@ -8,9 +8,12 @@ One move, for one stream:
 2. ``drain()``: the actor refuses new commands (retryable), waits for those it
    admitted to be journaled and answered, snapshots and stops its timer and relay;
 3. ``ray.kill(no_restart=True)``, and wait for Ray to release the name;
-4. create it again under the same name with the same arguments, with a soft node
-   affinity to the target (it restores snapshot + journal in ``__init__``; soft, so
-   that if the target dies later, Ray restarts it elsewhere);
+4. create it again under the same name with the same arguments, on the target
+   (it restores snapshot + journal in ``__init__``): a label selector on the node id,
+   with a fallback to any other node, so that if the target dies later Ray restarts
+   it elsewhere. Not ``NodeAffinitySchedulingStrategy``: a soft one is ignored for
+   actors that ask for no resources (Ray picks a random node), and a hard one would
+   leave the actor dead when its node goes;
 5. wait until it answers, then clear the marker.
 
 Every acknowledged command is in the journal before step 3, and none is decided
@@ -28,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.batching import RemoteInventory
 from actors.config import actor_name
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 30.0
 READY_TIMEOUT_S = 120.0  # a new worker process, then the replay of the journal
+NODE_ID_LABEL = "ray.io/node-id"  # every node carries it
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +83,13 @@ async def recreate(namespace: str, record: dict[str, Any]) -> str:
         get_if_exists=True,  # an API's open() may have recreated it already: use that one
         num_cpus=record["num_cpus"],
         resources=record["resources"] or None,
-        scheduling_strategy=NodeAffinitySchedulingStrategy(record["target"], soft=True),
+        label_selector={NODE_ID_LABEL: record["target"]},
+        fallback_strategy=[{"label_selector": {NODE_ID_LABEL: f"!{record['target']}"}}],
     ).remote(stream, record["event_id"], record["spec"], config_from(record))
-    status = await asyncio.wait_for(actor.status.remote(), READY_TIMEOUT_S)
+    # describe() as routers do: it also starts the expiry timer and the outbox relay,
+    # which publishes what the previous incarnation journaled but had not yet sent.
+    await asyncio.wait_for(actor.describe.remote(), READY_TIMEOUT_S)
+    status = await asyncio.wait_for(actor.status.remote(), inspect.CALL_TIMEOUT_S)
     await asyncio.to_thread(clear_moving, namespace, stream)
     return status["node_id"]
 
@@ -125,5 +132,5 @@ async def _finish(namespace: str, stream: str, record: dict[str, Any]) -> None:
         await asyncio.to_thread(ray.kill, actor, no_restart=True)  # drained, not killed
     alive = sorted(n.node_id for n in inspect.nodes() if n.alive)
     if record["target"] not in alive:
-        record = {**record, "target": alive[0]}  # soft affinity: Ray finds a host anyway
+        record = {**record, "target": alive[0]}  # the fallback lets Ray find a host anyway
     await recreate(namespace, record)

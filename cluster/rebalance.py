@@ -65,9 +65,9 @@ async def drain(namespace: str, node_id: str) -> Report:
     """Move every inventory and quota-ledger actor off ``node_id``."""
     report = Report(finished=await finish_pending(namespace))
     placement, hosts = await _layout(namespace, report)
-    on_node = {s: n for s, n in placement.items() if n == node_id and s in hosts}
+    movable = {s: n for s, n in placement.items() if s in hosts}  # all: each node's load
     try:
-        planned = plan_drain(on_node, hosts, node_id)
+        planned = plan_drain(movable, hosts, node_id)
     except NoHostError as exc:
         raise CliError(f"cannot drain {node_id}: {exc}") from None
     report.failed = {s: why for s, why in report.failed.items() if placement[s] == node_id}

@@ -51,7 +51,8 @@ async def test_drain_moves_actors_while_reservations_flow(tmp_path: Path) -> Non
     await flow  # any non-retryable error a buyer saw fails the test here
 
     assert [m.stream for m in report.moved] == ["ev"] and not report.failed
-    assert report.moved[0].landed != source and await node_of(router, "ev") != source
+    (moved,) = report.moved
+    assert moved.landed == moved.target != source and await node_of(router, "ev") == moved.target
     assert sum(t > drained_at for t in buyers.done_at) > 0, "no acknowledgement after the move"
     await buyers.audit()
     retried = retries_seen() - retries_before
@@ -106,16 +107,19 @@ async def test_drain_moves_a_sharded_event_and_its_quota_ledger(tmp_path: Path) 
 @pytest.mark.slow
 async def test_rebalance_spreads_actors_onto_a_new_node(ray_cluster, tmp_path: Path) -> None:
     cluster, _ = ray_cluster
+    # As the API creates them: no custom resources, so any node may host one (and Ray
+    # ignores a soft node affinity for such actors: the move must still land right).
     router = make_router(sqlite_url(tmp_path))
-    events = [f"e{k}" for k in range(6)]
+    events = [f"e{k}" for k in range(4)]
     for event_id in events:
-        await router.open(event_id, VENUE, TERMS, **ON_WORKERS)
+        await router.open(event_id, VENUE, TERMS)
     newcomer = cluster.add_node(num_cpus=1, resources=INVENTORY)
     cluster.wait_for_nodes()
     report = await rebalance.rebalance(namespace(router))
     assert not report.failed and report.moved
+    assert all(m.landed == m.target for m in report.moved)
     placement = [await node_of(router, e) for e in events]
-    counts = sorted(placement.count(node) for node in set(placement))
-    assert newcomer.node_id in placement and counts == [2, 2, 2], counts
+    assert newcomer.node_id in placement
+    assert sorted(placement) == sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
     assert not (await rebalance.rebalance(namespace(router))).moved  # already even
     await router.close()
