@@ -68,6 +68,8 @@ class _Batch:
 class ActorCalls:
     """Creates, finds and batches calls to the actors of streams."""
 
+    remote: Any = RemoteInventory  # the actor class (queue actors bring their own)
+
     def __init__(self, config: RouterConfig | None = None) -> None:
         self.config = config or RouterConfig()
         self._handles: dict[str, Any] = {}
@@ -87,8 +89,8 @@ class ActorCalls:
 
         ``options`` go to Ray (e.g. a ``scheduling_strategy`` to place it on a node).
         """
-        handle = RemoteInventory.options(
-            name=actor_name(stream),
+        handle = self.remote.options(
+            name=self.name_of(stream),
             namespace=self.config.namespace,
             lifetime="detached",
             max_restarts=-1,
@@ -99,6 +101,11 @@ class ActorCalls:
         await handle.describe.remote()  # returns once __init__ has restored the state
         self._handles[stream] = handle
         self._known.add(stream)
+
+    @staticmethod
+    def name_of(stream: str) -> str:
+        """The Ray actor name of ``stream``."""
+        return actor_name(stream)
 
     async def handle(self, stream: str) -> Any:
         handle = self._handles.get(stream)

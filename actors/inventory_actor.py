@@ -11,33 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from actors import telemetry
 from actors.config import ActorConfig
 from actors.core import Answer, InventoryCore
-from actors.journal import Recovered, open_journal
+from actors.journal import open_journal, recover_blocking
 from actors.kinds import kind_from_spec
 from actors.relocation import Gate, placement_args
 from engine import Command
 from engine.views import availability, hold_view, seat_states
 
 log = logging.getLogger(__name__)
-
-
-def _recover_blocking(url: str, stream: str) -> Recovered:
-    """Read the journal from a private event loop: ``__init__`` may not await."""
-
-    async def read() -> Recovered:
-        journal = open_journal(url)
-        try:
-            return await journal.recover(stream)
-        finally:
-            await journal.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, read()).result()
 
 
 class InventoryActor:
@@ -57,7 +42,7 @@ class InventoryActor:
         self.config = config
         telemetry.setup_tracing(config.tracing)  # this process's own provider, before the core
         kind = kind_from_spec(spec)
-        recovered = _recover_blocking(config.journal_url, stream)
+        recovered = recover_blocking(config.journal_url, stream)
         inventory = kind.rebuild(recovered)
         self.core = InventoryCore(
             stream,

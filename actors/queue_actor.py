@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
 
 from actors.config import ActorConfig, RouterConfig
 from actors.core import InventoryCore
 from actors.errors import InventoryNotFoundError
-from actors.journal import Recovered, open_journal
+from actors.journal import open_journal, recover_blocking
 from actors.kinds import AggregateKind
 from actors.router import InventoryRouter
 from engine.queue_messages import AdvanceQueue, ObserveStock
@@ -44,20 +43,6 @@ def queue_kind() -> AggregateKind:
     )
 
 
-def _recover_blocking(url: str, stream: str) -> Recovered:
-    """Read the journal on a private loop: ``__init__`` may not await."""
-
-    async def read() -> Recovered:
-        journal = open_journal(url)
-        try:
-            return await journal.recover(stream)
-        finally:
-            await journal.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, read()).result()
-
-
 class QueueActor:
     """One event's queue. ``spec``: ``{"kind": "queue", "namespace": <Ray namespace>}``."""
 
@@ -66,7 +51,7 @@ class QueueActor:
     ) -> None:
         self.stream, self.event_id, self.spec = stream, event_id, spec
         kind = queue_kind()
-        recovered = _recover_blocking(config.journal_url, stream)
+        recovered = recover_blocking(config.journal_url, stream)
         self.core = InventoryCore(
             stream,
             open_journal(config.journal_url),

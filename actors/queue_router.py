@@ -29,20 +29,11 @@ def queue_stream(event_id: str) -> str:
 class QueueCalls(ActorCalls):
     """``ActorCalls`` for queue actors: their class and their names."""
 
-    async def create(
-        self, stream: str, event_id: str, spec: dict[str, Any], **options: Any
-    ) -> None:
-        handle = RemoteQueue.options(
-            name=stream,
-            namespace=self.config.namespace,
-            lifetime="detached",
-            max_restarts=-1,
-            get_if_exists=True,
-            num_cpus=self.config.num_cpus,
-            **options,
-        ).remote(stream, event_id, spec, self.config.actor)
-        await handle.describe.remote()  # returns once __init__ has restored the queue
-        self._handles[stream] = handle
+    remote = RemoteQueue
+
+    @staticmethod
+    def name_of(stream: str) -> str:
+        return stream  # already "queue:<event>"
 
     async def handle(self, stream: str) -> Any:
         handle = self._handles.get(stream)

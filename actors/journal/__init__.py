@@ -8,6 +8,9 @@ or ``memory://`` (not durable: benchmarks' upper bound only).
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 from actors.journal.base import (
     EncodedEvent,
     Journal,
@@ -40,6 +43,24 @@ def open_journal(url: str) -> Journal:
     raise ValueError(f"unsupported JOURNAL_URL {url!r}: use sqlite:///, mongodb:// or memory://")
 
 
+def recover_blocking(url: str, stream: str) -> Recovered:
+    """A stream's snapshot and later events, read on a private event loop.
+
+    For an actor's ``__init__``, which may not await: Ray delivers no call before it
+    returns, so the state is whole before the first command.
+    """
+
+    async def read() -> Recovered:
+        journal = open_journal(url)
+        try:
+            return await journal.recover(stream)
+        finally:
+            await journal.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, read()).result()
+
+
 __all__ = [
     "EncodedEvent",
     "Journal",
@@ -48,4 +69,5 @@ __all__ = [
     "JournalUnavailableError",
     "Recovered",
     "open_journal",
+    "recover_blocking",
 ]
