@@ -26,7 +26,7 @@ endif
 PYPROJECT_SHA := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
 STAMP := $(VENV)/.installed-$(PYPROJECT_SHA)
 
-.PHONY: help install browser run test test-all bench bench-quick bench-spike lint format clean
+.PHONY: help install browser run test test-all reliability bench bench-quick bench-spike lint format clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -74,6 +74,11 @@ test: $(STAMP) browser ## Run the test suite, without the slow (soak/fault) test
 
 test-all: $(STAMP) browser ## Run every test, slow ones included
 	$(BIN)/pytest
+
+# The fault and abuse suites, slow tests included; writes docs/reliability.md (commit it).
+RELIABILITY_SUITES ?= $(wildcard tests/faults tests/abuse)
+reliability: $(STAMP) ## Run the fault and abuse suites (slow included), write docs/reliability.md
+	RELIABILITY_REPORT=1 $(BIN)/pytest $(RELIABILITY_SUITES)
 
 bench: $(STAMP) ## Run the benchmarks; writes bench/results/latest.json
 	$(BIN)/python -m bench
