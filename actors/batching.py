@@ -89,6 +89,8 @@ class ActorCalls:
 
         ``options`` go to Ray (e.g. a ``scheduling_strategy`` to place it on a node).
         """
+        if "scheduling_strategy" not in options and "label_selector" not in options:
+            options = {**self.config.placement(), **options}
         handle = self.remote.options(
             name=self.name_of(stream),
             namespace=self.config.namespace,

@@ -7,10 +7,12 @@ Plain dataclasses (picklable: Ray ships them to the actor's process); the API's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from actors.telemetry import TracingConfig
 
 NAMESPACE = "ticketing"
+ROLE_LABEL = "ticketing.io/role"  # head, inventory or driver (cluster/docker/entrypoint.sh)
 
 
 def actor_name(stream: str) -> str:
@@ -40,3 +42,17 @@ class RouterConfig:
     max_batch: int = 256  # flush at once when this many commands wait
     actor: ActorConfig = field(default_factory=ActorConfig)
     num_cpus: float = 0.0  # actors are I/O bound; do not reserve a core each
+    # Ray node labels new actors must land on (e.g. {"ticketing.io/role": "inventory"}).
+    # Actors ask for no CPU, so without a selector Ray may put them on an API replica's
+    # driver node, and scaling the API down would then restart them elsewhere.
+    node_labels: dict[str, str] = field(default_factory=dict)
+
+    def placement(self) -> dict[str, Any]:
+        """Ray options that place a new actor: on the labelled nodes, else on any node
+        that is not a driver (a cluster without such nodes must still open events)."""
+        if not self.node_labels:
+            return {}
+        return {
+            "label_selector": dict(self.node_labels),
+            "fallback_strategy": [{"label_selector": {ROLE_LABEL: "!driver"}}],
+        }

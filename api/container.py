@@ -119,6 +119,7 @@ async def start(settings: Settings) -> Container:
             namespace=settings.ray_namespace,
             flush_after_s=settings.router_flush_ms / 1000,
             max_batch=settings.router_max_batch,
+            node_labels=settings.inventory_node_labels,
             actor=ActorConfig(
                 journal_url=settings.effective_journal_url,
                 snapshot_every=settings.snapshot_every,

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Inventory actors.
     router_flush_ms: float = 2.0
     router_max_batch: int = 256
+    # Ray node labels inventory and queue actors are placed on, "key=value[,key=value]"
+    # (compose and KubeRay: ticketing.io/role=inventory); empty: any node.
+    inventory_node_labels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     snapshot_every: int = 10_000
     seats_per_shard: int = 250_000  # larger events are split into shard actors
     seats_cache_s: float = 1.0
@@ -101,6 +104,16 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("inventory_node_labels", mode="before")
+    @classmethod
+    def _labels(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = [p.strip() for p in value.split(",") if p.strip()]
+        if any(p.count("=") != 1 for p in pairs):
+            raise ValueError("INVENTORY_NODE_LABELS: key=value pairs, comma-separated")
+        return dict(p.split("=") for p in pairs)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
