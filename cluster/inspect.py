@@ -14,14 +14,13 @@ from typing import Any
 
 import ray
 
-from actors.config import actor_name
+from actors.config import ROLE_LABEL, actor_name
 from cluster.connect import CliError
 
 log = logging.getLogger(__name__)
 
 PREFIX = actor_name("")  # every inventory and quota-ledger actor is "inventory:<stream>"
 CALL_TIMEOUT_S = 10.0
-ROLE_LABEL = "ticketing.io/role"
 _LIVE_FIRST = {"ALIVE": 0, "RESTARTING": 1, "PENDING_CREATION": 2, "DEPENDENCIES_UNREADY": 3}
 
 
