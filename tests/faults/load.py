@@ -27,6 +27,7 @@ class Ledger:
     payments: dict[str, str] = field(default_factory=dict)  # payment id -> reservation id
     outcomes: Counter[str] = field(default_factory=Counter)
     retries: int = 0
+    slowest_s: float = 0.0  # the longest a client waited for one final answer
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -37,7 +38,7 @@ class Ledger:
         spent = time.monotonic() - self.started
         return (
             f"{len(self.holds)} holds, {len(self.payments)} payments acked, "
-            f"{self.retries} retries, {spent:.0f} s load"
+            f"{self.retries} retries, slowest answer {self.slowest_s:.1f} s, {spent:.0f} s load"
         )
 
 
@@ -52,12 +53,14 @@ async def send(
 ) -> httpx.Response:
     """One request, retried with the same Idempotency-Key until it gets a final answer."""
     headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
-    deadline = time.monotonic() + deadline_s
+    started = time.monotonic()
+    deadline = started + deadline_s
     while True:
         try:
             response = await client.request(method, url, headers=headers, json=body, timeout=30)
             if response.status_code not in RETRYABLE:
                 ledger.outcomes[f"{method} {response.status_code}"] += 1
+                ledger.slowest_s = max(ledger.slowest_s, time.monotonic() - started)
                 return response
             ledger.outcomes[f"{method} retry {response.status_code}"] += 1
         except httpx.TransportError as exc:  # the API went away mid-request: ask again
