@@ -28,6 +28,7 @@ class Audit:
     failed: int
     refunded: int
     intents: int
+    paid_ids: list[str]
 
     def line(self) -> str:
         return (
@@ -123,6 +124,7 @@ async def audit(
         statuses["failed"],
         statuses["refunded"],
         len(intents),
+        list(paid),
     )
 
 
