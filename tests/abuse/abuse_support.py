@@ -3,17 +3,14 @@ per scenario, a spy on every MongoDB command the app sends, and the problem chec
 
 Every scenario records a row through ``tests.reliability.record_scenario`` (area
 ``abuse``): what it sent (``fault``), how much (``load``, ``inputs``), what it checked and
-what happened, with its wall time. A failing scenario records ``FAIL`` and re-raises, so
-the report never shows a pass it did not see.
+what it observed; pass or fail comes from the test's outcome (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,7 @@ from pymongo import AsyncMongoClient, monitoring
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
 from tests.integration.api_support import Api, api_settings, delete_worker_queues
+from tests.reliability import ScenarioRow, record_scenario
 
 PROBLEM = "application/problem+json"
 PROBLEM_MEMBERS = ("type", "title", "status", "detail", "code")
@@ -33,47 +31,18 @@ AREA = "abuse"
 # -- the report ------------------------------------------------------------------------------
 
 
-@dataclass
-class Row:
-    """One scenario of the report; the test fills ``result`` and ``inputs`` as it learns them."""
-
-    scenario: str
-    load: str
-    fault: str
-    checked: str
-    result: str = "pass"
-    inputs: int | None = None
-
-
-def _record(row: Row) -> None:
-    # Imported when a row is written, not at import time: the report module is built by
-    # another part of the suite, and a missing report must never stop the tests themselves.
-    try:
-        from tests.reliability import record_scenario
-    except ImportError:  # pragma: no cover - only before tests/reliability.py exists
-        return
-    record_scenario(
-        AREA, row.scenario, row.load, row.fault, row.checked, row.result, inputs=row.inputs
-    )
-
-
 @contextlib.contextmanager
-def recorded(scenario: str, *, load: str, fault: str, checked: str) -> Iterator[Row]:
-    """Run a scenario and record its row (with its wall time) whatever the outcome."""
-    row = Row(scenario, load, fault, checked)
-    started = time.perf_counter()
+def recorded(scenario: str, *, load: str, fault: str, checked: str) -> Iterator[ScenarioRow]:
+    """Record a scenario's row at its start (a scenario that fails early still shows; its
+    pass or fail comes from the test's outcome) and yield it: the test sets ``result``
+    (what it observed) and ``inputs``. A failure's first line becomes the observation."""
+    row = record_scenario(AREA, scenario, load, fault, checked, "did not finish")
     try:
         yield row
     except Exception as exc:
-        first = str(exc).splitlines()[0][:120] if str(exc) else ""
-        row.result = f"FAIL: {type(exc).__name__}: {first}"
+        first = str(exc).splitlines()[0][:160] if str(exc) else ""
+        row.result = f"stopped: {type(exc).__name__}: {first}"
         raise
-    except BaseException:  # pytest.skip / xfail outcomes, KeyboardInterrupt
-        row.result = "not run"
-        raise
-    finally:
-        row.result = f"{row.result} ({time.perf_counter() - started:.1f} s)"
-        _record(row)
 
 
 # -- the app -----------------------------------------------------------------------------------
