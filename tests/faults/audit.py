@@ -99,6 +99,8 @@ async def audit(
         assert view["tickets"] == len(seats), f"paid order {payment_id} without its tickets"
         confirmations = [h for h in view["history"] if h["status"] == "confirmed"]
         assert len(confirmations) == 1, f"{payment_id} confirmed {len(confirmations)} times"
+    unpaid = [p for p, v in views.items() if v["status"] != "succeeded" and v["tickets"]]
+    assert unpaid == [], f"tickets without a payment: {unpaid}"
     counts = (await client.get(f"/v1/events/{event_id}/availability")).json()
     assert counts["available"] + counts["held"] + counts["sold"] == capacity, counts
     assert counts["sold"] == sum(ticket_seats.values()) == sum(v["tickets"] for v in paid.values())

@@ -79,7 +79,7 @@ async def buyer(
     headers: dict[str, str],
     seats: list[str],
     method: str = "pm_card_visa",
-    before_pay: Callable[[], Awaitable[None]] | None = None,
+    before_pay: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> None:
     """Reserve ``seats``; if held, pay for them. Every acknowledgement goes to the ledger."""
     body = {"event_id": event_id, "seats": seats}
@@ -90,7 +90,7 @@ async def buyer(
     reservation = held.json()["reservation_id"]
     ledger.holds[reservation] = (user_id, seats)
     if before_pay is not None:
-        await before_pay()
+        await before_pay(held.json())
     pay = {"reservation_id": reservation, "payment_method": method}
     paid = await send(client, ledger, "POST", "/v1/payments/process", headers, pay)
     if paid.status_code == 409 and paid.json().get("code") == "reservation_not_held":
