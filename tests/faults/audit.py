@@ -83,10 +83,12 @@ async def audit(
     """Assert the invariants of the fault suite; what was counted, for the report."""
     views = await settled(client, ledger, token, wait_s)
     # No acknowledged hold lost: every one still answers, in a known state.
-    for reservation, (user, _seats) in ledger.holds.items():
+    still_held = 0
+    for reservation, (user, seats) in ledger.holds.items():
         got = await client.get(f"/v1/reservations/{reservation}", headers=token(user))
         assert got.status_code == 200, f"acknowledged hold {reservation} lost: {got.text}"
         assert got.json()["status"] in HOLD_STATES, got.json()
+        still_held += len(seats) if got.json()["status"] == "held" else 0
     # Every paid order has its tickets, no seat is sold twice, and sold matches tickets.
     ticket_seats: Counter[str] = Counter()
     for user in {user for user, _ in ledger.holds.values()}:
@@ -103,6 +105,8 @@ async def audit(
     assert unpaid == [], f"tickets without a payment: {unpaid}"
     counts = (await client.get(f"/v1/events/{event_id}/availability")).json()
     assert counts["available"] + counts["held"] + counts["sold"] == capacity, counts
+    # No orphan hold: a retried request found its first attempt (Idempotency-Key).
+    assert counts["held"] == still_held, f"held {counts['held']}, acknowledged {still_held}"
     assert counts["sold"] == sum(ticket_seats.values()) == sum(v["tickets"] for v in paid.values())
     # No customer charged twice: at most one intent per reservation, and a charge only
     # where the order is paid (or refunded).
