@@ -28,6 +28,7 @@ from api.services.accounts import start_accounts
 from api.services.catalog import start_catalog
 from api.services.events_publisher import EventsPublisher
 from api.services.orders_context import close_orders, start_orders
+from api.services.organisers import start_audit, start_organisers
 from api.settings import Settings
 from api.telemetry import ACTOR_SERVICE, setup_process_tracing, tracing_config
 from workers.host import start_workers
@@ -54,6 +55,8 @@ class Container:
     stripe: Any = None  # api.services.stripe_gateway.StripeGateway
     signer: Any = None  # api.security.ticket_signer.TicketSigner (ticket QR payloads)
     settlement: Any = None  # api.services.settlement.Settlement (worker, webhook, refunds)
+    audit: Any = None  # api.services.audit.AuditLog (api.repositories.audit), <prefix>_audit
+    organisers: Any = None  # api.services.organisers.OrganiserAccess: who may act on events
     extras: dict[str, Any] = field(default_factory=dict)  # adapters added by later contexts
 
     def db(self, context: str) -> AsyncDatabase[dict[str, Any]]:
@@ -141,6 +144,8 @@ async def start(settings: Settings) -> Container:
     try:
         await start_accounts(container)  # indexes, then the bootstrap admin
         container.publisher = EventsPublisher(amqp_url)  # connects on first publish
+        container.audit = await start_audit(container)  # before anything that audits
+        container.organisers = await start_organisers(container)  # the catalog asks it
         container.catalog = await start_catalog(container)  # venues, events, indexes
         await start_orders(container)  # orders, Stripe, ticket signer, events publisher
         if settings.run_workers:  # notifications, payments: consumers in this process

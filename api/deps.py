@@ -20,10 +20,12 @@ from api.repositories.refresh_tokens import RefreshTokensRepository
 from api.repositories.users import UsersRepository
 from api.repositories.venues import VenuesRepo as VenuesRepository
 from api.services.accounts import AccountService
+from api.services.audit import AuditService
 from api.services.auth import AuthService
 from api.services.catalog import Catalog
 from api.services.live_feed import LiveFeeds as LiveFeedsService
 from api.services.orders import OrderService
+from api.services.organiser_team import OrganiserService
 from api.services.payments import PaymentService
 from api.services.placement import PlacementView
 from api.services.queue_context import queue_context
@@ -126,6 +128,7 @@ async def get_accounts(container: ContainerDep) -> AccountService:
         RefreshTokensRepository(container.db("auth")),
         container.extras["passwords"],
         OrderHistory(container.db("orders")),
+        container.audit,
     )
 
 
@@ -216,12 +219,28 @@ async def get_tickets(container: ContainerDep) -> TicketService:
 
 
 async def get_orders(container: ContainerDep) -> OrderService:
-    return OrderService(container.orders, container.catalog, container.settlement)
+    c = container
+    return OrderService(c.orders, c.catalog, c.settlement, access=c.organisers, audit=c.audit)
 
 
 Payments = Annotated[PaymentService, Depends(get_payments)]
 Tickets = Annotated[TicketService, Depends(get_tickets)]
 Orders = Annotated[OrderService, Depends(get_orders)]
+
+
+# -- organisers (teams, permissions) and the audit log ------------------------------
+
+
+async def get_organisers(container: ContainerDep) -> OrganiserService:
+    return OrganiserService(container.organisers, container.users, container.audit)
+
+
+async def get_audit(container: ContainerDep) -> AuditService:
+    return AuditService(container.audit)
+
+
+Organisers = Annotated[OrganiserService, Depends(get_organisers)]
+AuditTrail = Annotated[AuditService, Depends(get_audit)]
 
 
 # -- web pages: live event streams, actor placement -----------------------------------

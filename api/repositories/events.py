@@ -27,7 +27,7 @@ BY_START = [("starts_at", 1), ("_id", 1)]
 HIDDEN = {"idempotency": 0}
 FOR_SALE = dict.fromkeys(
     [
-        *("title", "owner_id", "status", "currency", "published_at"),
+        *("title", "owner_id", "organiser_id", "status", "currency", "published_at"),
         *("starts_at", "ends_at", "sale_starts_at", "sale_ends_at"),
         *("max_tickets_per_customer", "hold_ttl_seconds"),
     ],

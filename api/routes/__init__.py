@@ -6,6 +6,7 @@ from api.routes import (
     events,
     health,
     orders,
+    organisers,
     payments,
     reservations,
     tickets,
@@ -19,4 +20,5 @@ ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.
 ROUTERS += [venues.router, events.router]
 ROUTERS += [payments.router, tickets.router, orders.router]
 ROUTERS += [waiting_room.router]
+ROUTERS += [organisers.router]
 ROUTERS += [web.router]

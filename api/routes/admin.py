@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 
-from api.deps import Accounts, AdminUser, Placement
+from api.deps import Accounts, AdminUser, AuditTrail, Placement
 from api.pagination import Cursor, Limit
+from api.schemas.audit import AuditPage
 from api.schemas.users import RolesUpdate, UserPage, UserPublic
 from api.schemas.web import PlacementPage
 
@@ -38,7 +39,7 @@ async def set_roles(
 ) -> UserPublic:
     """Replace a user's roles. They apply from the user's next token refresh (access
     tokens carry roles and live minutes)."""
-    return await accounts.set_roles(user_id, list(body.roles))
+    return await accounts.set_roles(user_id, list(body.roles), admin)
 
 
 @router.get("/placement", operation_id="admin_placement", responses=ADMIN_ONLY)
@@ -48,3 +49,19 @@ async def placement(
     """The Ray nodes, and a page of published events with the node each of their
     inventory actors runs on (an event whose actors did not answer carries `error`)."""
     return await view.page(admin, limit, cursor)
+
+
+@router.get("/audit", operation_id="admin_audit", responses=ADMIN_ONLY)
+async def audit_log(
+    admin: AdminUser,
+    trail: AuditTrail,
+    actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    target: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    action: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> AuditPage:
+    """The audit log, newest first: every organiser and admin action and every money
+    movement (payments, refunds), with who, what, when, and the state before and after.
+    Filters match exactly; the log is append-only."""
+    return await trail.page(actor=actor, target=target, action=action, limit=limit, cursor=cursor)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from api.deps import CatalogService, CreatorUser, CurrentUser, LiveFeeds, OptionalUser
+from api.deps import CatalogService, CurrentUser, LiveFeeds, OptionalUser
 from api.pagination import Cursor, Limit, Page
 from api.schemas.event_views import AvailabilityPublic, SeatsPublic
 from api.schemas.events import Category, EventCreate, EventPublic, EventUpdate
@@ -20,18 +20,20 @@ from api.services.event_search import EventQuery
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 NOT_FOUND = {404: {"description": "No such event (or a draft that is not yours)"}}
-MANAGE = {**NOT_FOUND, 403: {"description": "Not the owner"}, 409: {"description": "State"}}
+MANAGE = {**NOT_FOUND, 403: {"description": "May not manage it"}, 409: {"description": "State"}}
 LIVE = {**NOT_FOUND, 409: {"description": "Not published (not_on_sale)"}}
 
 
 @router.post("", operation_id="events_create", status_code=status.HTTP_201_CREATED)
 async def create_event(
     body: EventCreate,
-    user: CreatorUser,
+    user: CurrentUser,
     catalog: CatalogService,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> EventPublic:
-    """Create a draft event at a venue; the prices must cover each section and area once."""
+    """Create a draft event at a venue; the prices must cover each section and area once.
+    With `organiser_id`, the organiser's (needs its manage_events permission); without,
+    a personal event (needs the role event_creator)."""
     return await catalog.events.create(user, body, idempotency_key)
 
 

@@ -21,6 +21,7 @@ from api.schemas.auth import Email, Password
 from api.schemas.users import OrderPage, OrderSummary, UserPage, UserPublic, UserUpdate
 from api.security.errors import InvalidCurrentPassword
 from api.security.passwords import PasswordHasher
+from api.services.audit import NO_AUDIT, AuditEntry, AuditLog
 from api.services.auth import public
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,13 @@ class AccountService:
         refresh_tokens: RefreshTokensRepository,
         passwords: PasswordHasher,
         history: OrderHistory,
+        audit: AuditLog = NO_AUDIT,
     ) -> None:
         self.users = users
         self.refresh_tokens = refresh_tokens
         self.passwords = passwords
         self.history = history
+        self.audit = audit
 
     async def me(self, caller: Principal) -> UserPublic:
         user = await self.users.by_id(caller.id)
@@ -73,11 +76,21 @@ class AccountService:
             items=[OrderSummary.model_validate(i) for i in items], next_cursor=next_cursor
         )
 
-    async def set_roles(self, user_id: str, roles: list[str]) -> UserPublic:
-        """Takes effect at the user's next refresh (access tokens carry their roles)."""
+    async def set_roles(
+        self, user_id: str, roles: list[str], admin: Principal | None = None
+    ) -> UserPublic:
+        """Takes effect at the user's next refresh (access tokens carry their roles).
+        With ``admin`` (the caller), the change is audited with the roles before."""
+        before = await self.users.by_id(user_id) if admin is not None else None
         user = await self.users.set_roles(user_id, roles)
         if user is None:
             raise NotFound(f"No user {user_id}.")
+        if admin is not None:
+            old = {"roles": before.roles if before else None}
+            entry = AuditEntry.by(
+                admin, "user.roles", ("user", user_id), before=old, after={"roles": user.roles}
+            )
+            await self.audit.append(entry)
         return public(user)
 
     async def list_users(self, limit: int, cursor: str | None) -> UserPage:

@@ -47,9 +47,15 @@ async def start_catalog(container: Container) -> Catalog:
     return Catalog(
         venues_repo=venues_repo,
         events_repo=events_repo,
-        venues=VenueService(venues_repo),
+        venues=VenueService(venues_repo, container.audit),
         events=EventService(
-            events_repo, venues_repo, container.router, settings, container.publisher
+            events_repo,
+            venues_repo,
+            container.router,
+            settings,
+            container.publisher,
+            access=container.organisers,
+            audit=container.audit,
         ),
         search=EventSearch(events_repo),
         views=EventViews(events_repo, container.router, settings.seats_cache_s),

@@ -56,7 +56,9 @@ def status_of(doc: dict[str, Any], now: datetime) -> str:
 
 
 def can_manage(owner_id: str, user: Principal | None) -> bool:
-    """Owners and admins change an event; nobody else."""
+    """Owners and admins change a personal event. Events of an organiser are decided by
+    its members' permissions: ask ``OrganiserAccess.can`` (``container.organisers``),
+    which falls back to this for personal events."""
     return user is not None and (user.is_admin or user.id == owner_id)
 
 
@@ -118,6 +120,7 @@ class EventForSale:
     max_tickets_per_customer: int
     hold_ttl_seconds: int
     published_at: datetime | None = None
+    organiser_id: str | None = None  # None: a personal event (owner_id alone manages it)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> EventForSale:
@@ -134,6 +137,7 @@ class EventForSale:
             max_tickets_per_customer=doc["max_tickets_per_customer"],
             hold_ttl_seconds=doc["hold_ttl_seconds"],
             published_at=doc.get("published_at"),
+            organiser_id=doc.get("organiser_id"),
         )
 
     def status_at(self, now: datetime) -> str:

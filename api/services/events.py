@@ -1,7 +1,8 @@
 """Event use cases: create a draft, edit, publish (which opens the inventory actors),
 cancel, read and search. Who may see what is decided here, once, for every route:
-drafts are their owner's (404 to others), and only owners and admins change events
-(403 to others who can see the event)."""
+drafts are their owner's, or their organiser's team's (404 to others), and only those
+who may ``manage_events`` (``OrganiserAccess.can``) change events (403 to others who
+can see the event). Every change is written to the audit log."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from datetime import datetime
 from math import ceil
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from actors.router import InventoryRouter
 from api.errors import Forbidden, NotFound
 from api.principal import Principal
 from api.repositories.events import EventsRepo
 from api.repositories.venues import VenuesRepo
 from api.schemas.events import EventCreate, EventPublic, EventUpdate, VenueRef
+from api.services.audit import NO_AUDIT, AuditEntry, AuditLog
 from api.services.catalog_errors import (
     ConcurrentUpdate,
     EventCancelled,
@@ -23,8 +27,6 @@ from api.services.catalog_errors import (
     UnknownVenue,
 )
 from api.services.catalog_rules import (
-    can_manage,
-    can_see,
     check_schedule,
     engine_terms,
     engine_venue,
@@ -32,6 +34,7 @@ from api.services.catalog_rules import (
     status_of,
     to_ms,
 )
+from api.services.organisers import OrganiserAccess
 from api.settings import Settings
 from engine.venue import validate_terms
 from workers.messages import EVENT_CANCELLED
@@ -57,6 +60,8 @@ def _normalised(values: dict[str, Any]) -> dict[str, Any]:
         out["category"] = str(out["category"])
     if out.get("prices") is not None:
         out["prices"] = [p if isinstance(p, dict) else p.model_dump() for p in out["prices"]]
+    if isinstance(out.get("transfers"), BaseModel):  # the transfer policy, as a document
+        out["transfers"] = out["transfers"].model_dump()
     return out
 
 
@@ -76,18 +81,28 @@ class EventService:
         router: InventoryRouter,
         settings: Settings,
         announcer: Announcer,
+        *,
+        access: OrganiserAccess,
+        audit: AuditLog = NO_AUDIT,
     ) -> None:
         self.events, self.venues, self.router, self.settings = events, venues, router, settings
-        self.announcer = announcer
+        self.announcer, self.access, self.audit = announcer, access, audit
 
     async def create(
         self, user: Principal, body: EventCreate, idempotency_key: str | None = None
     ) -> EventPublic:
+        if body.organiser_id is not None:  # the organiser's event: its team's permission
+            await self.access.require(user, body.organiser_id, "manage_events")
+        elif not user.has_any("event_creator", "admin"):
+            raise Forbidden("A personal event needs the role event_creator (or an organiser_id).")
         now = now_ms()
         doc = _normalised(body.model_dump())
         doc.update(status="draft", owner_id=user.id, created_at=now, updated_at=now, version=0)
         doc.update(await self._priced_venue(doc))
         stored = await self.events.insert(doc, idempotency_key, body.model_dump(mode="json"))
+        if stored["created_at"] == now:  # not the replay of an earlier create
+            after = {k: stored.get(k) for k in ("title", "status", "venue_id", "starts_at")}
+            await self._audit(user, "event.create", stored, None, after)
         return event_public(stored)
 
     async def get(self, user: Principal | None, event_id: str) -> EventPublic:
@@ -120,6 +135,9 @@ class EventService:
         updated = await self.events.update(event_id, expect, changes)
         if updated is None:
             raise ConcurrentUpdate("The event changed meanwhile: read it again and retry.")
+        asked = body.model_fields_set
+        before = {k: doc.get(k) for k in asked}
+        await self._audit(user, "event.update", doc, before, {k: updated.get(k) for k in asked})
         return event_public(updated)
 
     async def publish(self, user: Principal, event_id: str) -> EventPublic:
@@ -141,6 +159,8 @@ class EventService:
             )
             if doc["status"] != "published":
                 raise ConcurrentUpdate("The event changed meanwhile: read it again and retry.")
+            flipped = {"status": "published"}
+            await self._audit(user, "event.publish", doc, {"status": "draft"}, flipped)
         venue = await self.venues.get(doc["venue_id"])
         assert venue is not None, "venues are never deleted"
         await self.router.open(
@@ -155,9 +175,11 @@ class EventService:
         if doc["status"] != "cancelled":
             now = now_ms()
             changes = {"status": "cancelled", "cancelled_at": now, "updated_at": now}
-            doc = await self.events.update(
-                event_id, {"status": {"$ne": "cancelled"}}, changes
-            ) or await self._managed(user, event_id)
+            before = {"status": doc["status"]}
+            flipped = await self.events.update(event_id, {"status": {"$ne": "cancelled"}}, changes)
+            if flipped is not None:
+                await self._audit(user, "event.cancel", flipped, before, {"status": "cancelled"})
+            doc = flipped or await self._managed(user, event_id)
         if doc.get("published_at") is not None and not doc.get("cancel_announced"):
             await self._announce_cancel(doc)
         return event_public(doc)
@@ -175,17 +197,34 @@ class EventService:
         await self.events.update(event_id, {}, {"cancel_announced": True})
 
     async def _visible(self, user: Principal | None, event_id: str) -> dict[str, Any]:
+        """Published events are public (and stay so once cancelled); a draft is seen by
+        those who may act on it (its owner, its organiser's members, admins)."""
         doc = await self.events.get(event_id)
-        published = doc is not None and doc.get("published_at") is not None
-        if doc is None or not can_see(doc["status"], published, doc["owner_id"], user):
+        public = doc is not None and doc.get("published_at") is not None
+        if doc is None or not (
+            (public and doc["status"] != "draft") or await self.access.can(user, doc, None)
+        ):
             raise NotFound(f"No event {event_id}.")
         return doc
 
     async def _managed(self, user: Principal, event_id: str) -> dict[str, Any]:
         doc = await self._visible(user, event_id)
-        if not can_manage(doc["owner_id"], user):
-            raise Forbidden("Only the event's owner or an admin may change it.")
+        if not await self.access.can(user, doc, "manage_events"):
+            raise Forbidden("Only those who manage the event's events (or an admin) change it.")
         return doc
+
+    async def _audit(
+        self,
+        user: Principal,
+        action: str,
+        doc: dict[str, Any],
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        target, organiser = ("event", str(doc["_id"])), doc.get("organiser_id")
+        await self.audit.append(
+            AuditEntry.by(user, action, target, before=before, after=after, organiser_id=organiser)
+        )
 
     async def _priced_venue(self, event: dict[str, Any]) -> dict[str, Any]:
         """The venue fields of an event whose prices cover its venue exactly (else 422)."""

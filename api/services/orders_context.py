@@ -37,7 +37,12 @@ async def start_orders(container: Container) -> None:
     container.signer = TicketSigner.from_settings(settings)
     container.stripe = StripeGateway.from_settings(settings)
     container.settlement = Settlement(
-        orders, container.router, container.stripe, container.signer, container.publisher
+        orders,
+        container.router,
+        container.stripe,
+        container.signer,
+        container.publisher,
+        container.audit,
     )
     if container.amqp_url:
         await declare_payments_queue(container)

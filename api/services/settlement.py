@@ -22,6 +22,7 @@ from api.errors import Conflict
 from api.repositories.orders import OrdersRepository, entry, now
 from api.security.ticket_signer import TicketSigner
 from api.services.announcements import announce
+from api.services.audit import NO_AUDIT, PAYMENTS, AuditEntry, AuditLog
 from api.services.events_publisher import EventsPublisher
 from api.services.rehold import Superseded, rehold
 from api.services.stripe_gateway import StripeGateway
@@ -41,9 +42,10 @@ class Settlement:
         stripe: StripeGateway,
         signer: TicketSigner,
         publisher: EventsPublisher,
+        audit: AuditLog = NO_AUDIT,
     ) -> None:
         self.orders, self.router, self.stripe = orders, router, stripe
-        self.signer, self.publisher = signer, publisher
+        self.signer, self.publisher, self.audit = signer, publisher, audit
 
     async def succeeded(self, order_id: ObjectId, intent_id: str) -> dict[str, Any]:
         """The payment went through: confirm the seats (re-holding them if the hold
@@ -52,6 +54,7 @@ class Settlement:
         if order["status"] == "pending":
             try:
                 order = await self._confirm(order, intent_id)
+                await self._money("payment.succeeded", order, intent_id=intent_id)
             except Superseded:
                 order = await self._get(order_id)
         return await self.resume(order)
@@ -68,6 +71,8 @@ class Settlement:
             done = await self.orders.transition(
                 order_id, {"pending"}, changes, entry("failed", reason)
             )
+            if done is not None:
+                await self._money("payment.failed", done, reason=reason)
             order = done or await self._get(order_id)
         return await self.resume(order)
 
@@ -140,7 +145,19 @@ class Settlement:
         done = await self.orders.transition(
             order_id, {"refunding"}, changes, entry("refunded", refund_id)
         )
+        if done is not None:
+            await self._money("refund.succeeded", done, refund_id=refund_id, **refund)
         return done or await self._get(order_id)
+
+    async def _money(self, action: str, order: dict[str, Any], **detail: Any) -> None:
+        """Audit a money movement, once: callers record only the transition they won.
+        (A crash right after a transition loses its entry; the order keeps its history.)"""
+        money = {"amount": order.get("amount"), "currency": order.get("currency")}
+        entry = AuditEntry(
+            PAYMENTS, action, "order", str(order["_id"]), before=None,
+            after={"status": order["status"], **money}, detail=detail,
+        )  # fmt: skip
+        await self.audit.append(entry)
 
     async def _get(self, order_id: ObjectId) -> dict[str, Any]:
         order = await self.orders.get(order_id)

@@ -12,6 +12,7 @@ from api.principal import Principal
 from api.repositories.catalog_docs import object_id
 from api.repositories.venues import VenuesRepo
 from api.schemas.venues import MAX_CAPACITY, VenueCreate, VenuePublic, VenueSummary
+from api.services.audit import NO_AUDIT, AuditEntry, AuditLog
 from api.services.catalog_errors import VenueTooLarge
 from api.services.catalog_rules import engine_venue, now_ms
 
@@ -31,8 +32,8 @@ def _fields(doc: dict[str, Any], model: type[VenueSummary]) -> dict[str, Any]:
 class VenueService:
     """Venues are shared: any event creator may hold events at any venue."""
 
-    def __init__(self, venues: VenuesRepo) -> None:
-        self.venues = venues
+    def __init__(self, venues: VenuesRepo, audit: AuditLog = NO_AUDIT) -> None:
+        self.venues, self.audit = venues, audit
 
     async def create(
         self, user: Principal, body: VenueCreate, idempotency_key: str | None = None
@@ -56,7 +57,11 @@ class VenueService:
             "owner_id": user.id,
             "created_at": now_ms(),
         }
-        return venue_public(await self.venues.insert(doc, idempotency_key, payload))
+        venue = venue_public(await self.venues.insert(doc, idempotency_key, payload))
+        after = {"name": venue.name, "city": venue.city, "capacity": venue.capacity}
+        entry = AuditEntry.by(user, "venue.create", ("venue", venue.id), after=after)
+        await self.audit.append(entry)
+        return venue
 
     async def get_doc(self, venue_id: str) -> dict[str, Any]:
         doc = await self.venues.get(venue_id)
