@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-WORKERS = ("notifications", "payments")
+WORKERS = ("notifications", "payments", "webhooks", "waitlist")
 STEP_TIMEOUT_S = 30.0  # starting or stopping one worker
 
 

@@ -30,6 +30,10 @@ ORDER_REFUNDED = "order.refunded"
 # body: {order_id, user_id, event_id, amount, currency, reason}
 EVENT_CANCELLED = "event.cancelled"
 # body: {event_id, event_title}
+TICKET_CHECKED_IN = "ticket.checked_in"
+# body: {ticket_id, order_id, event_id, user_id, seat (or null), area (or null), checked_in_at}
+WAITLIST_OFFERED = "waitlist.offered"
+# body: {entry_id, user_id, event_id, reservation_id, seats, area, quantity, expires_at}
 HOLD_EXPIRED = "inventory.hold.expired"
 # on the inventory exchange (the actors' outbox): the journaled HoldExpired event,
 # {event_id, stream, seq, hold_id, at}; the customer is read from the inventory.

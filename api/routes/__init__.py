@@ -14,6 +14,7 @@ from api.routes import (
     venues,
     waiting_room,
     web,
+    webhooks,
 )
 
 ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.router]
@@ -21,4 +22,5 @@ ROUTERS += [venues.router, events.router]
 ROUTERS += [payments.router, tickets.router, orders.router]
 ROUTERS += [waiting_room.router]
 ROUTERS += [organisers.router]
+ROUTERS += [webhooks.router]
 ROUTERS += [web.router]

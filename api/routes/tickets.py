@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from api.deps import ContainerDep, CurrentUser, Tickets
 from api.pagination import Cursor, Limit
 from api.schemas.tickets import CheckInCreate, CheckInPublic, TicketPage, TicketPublic
+from api.services.check_in_events import announce_check_in
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 NOT_YOURS = {404: {"description": "Not found (or not yours)"}}
@@ -52,8 +53,14 @@ async def get_ticket(ticket_id: str, user: CurrentUser, tickets: Tickets) -> Tic
     },
 )
 async def check_in(
-    ticket_id: str, body: CheckInCreate, user: CurrentUser, tickets: Tickets
+    ticket_id: str,
+    body: CheckInCreate,
+    user: CurrentUser,
+    tickets: Tickets,
+    container: ContainerDep,
 ) -> CheckInPublic:
     """Scan a ticket at the door (the event's organiser or an admin): the QR signature
     must verify and match the ticket; a ticket checks in once."""
-    return await tickets.check_in(user, ticket_id, body)
+    scan = await tickets.check_in(user, ticket_id, body)
+    await announce_check_in(container.publisher, scan)  # for organiser webhooks
+    return scan

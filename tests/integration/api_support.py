@@ -94,7 +94,7 @@ async def delete_worker_queues(settings: Settings) -> None:
             connection = await aio_pika.connect(settings.amqp_url, timeout=5)
             async with connection:
                 channel = await connection.channel()
-                for worker in ("payments", "notifications"):
+                for worker in ("payments", "notifications", "webhooks", "waitlist"):
                     name = f"{settings.amqp_queue_prefix}.{worker}"
                     retries = (f"{name}.retry.{k}" for k in range(8))
                     for queue in (name, f"{name}.dead", *retries):

@@ -448,6 +448,28 @@ async def prepare_join(world: World, caller: str) -> Call:
     return Call(f"/v1/events/{await queue_event(world)}/queue")
 
 
+HOOK_URL = "http://127.0.0.1:9/hook"  # never called: no webhooks worker runs here
+
+
+async def prepare_subscribe(world: World, caller: str) -> Call:
+    return Call("/v1/webhooks", {"json": {"url": HOOK_URL, "event_id": world.published_id}})
+
+
+def on_owners_webhook(suffix: str = "") -> Prepare:
+    """A fresh subscription of the owner's, then ``suffix`` under it."""
+
+    async def prepare(world: World, caller: str) -> Call:
+        made = await world.client.post(
+            "/v1/webhooks",
+            headers=world.headers("owner"),
+            json={"url": HOOK_URL, "event_id": world.published_id},
+        )
+        assert made.status_code == 201, made.text
+        return Call(f"/v1/webhooks/{made.json()['id']}{suffix}")
+
+    return prepare
+
+
 def joined_first(suffix: str) -> Prepare:
     """A place of the caller's own (joined first, when signed in), then ``suffix``."""
 
@@ -641,6 +663,26 @@ MATRIX: list[Scenario] = [
     Scenario(
         "POST", "/v1/tickets/{ticket_id}/check-in", "user's fresh ticket",
         row(401, 403, 404, 404, ALLOW, ALLOW), prepare_check_in, verify_check_in_effect,
+    ),
+    # webhooks: organisers subscribe to their own events; a subscription is its owner's
+    Scenario(
+        "POST", "/v1/webhooks", "owner's published event", row(401, 403, 403, 403, ALLOW, ALLOW),
+        prepare_subscribe,
+    ),
+    Scenario(
+        "GET", "/v1/webhooks", "mine", CREATORS, fixed("/v1/webhooks"),
+    ),
+    Scenario(
+        "GET", "/v1/webhooks/{webhook_id}", "owner's", row(401, 403, 403, 404, ALLOW, ALLOW),
+        on_owners_webhook(),
+    ),
+    Scenario(
+        "DELETE", "/v1/webhooks/{webhook_id}", "owner's fresh",
+        row(401, 403, 403, 404, ALLOW, ALLOW), on_owners_webhook(),
+    ),
+    Scenario(
+        "GET", "/v1/webhooks/{webhook_id}/deliveries", "owner's",
+        row(401, 403, 403, 404, ALLOW, ALLOW), on_owners_webhook("/deliveries"),
     ),
     # waiting room: the organiser sets it up; buyers join and follow their own place
     Scenario(

@@ -1,0 +1,98 @@
+"""Webhook subscriptions and their delivery log (``<prefix>_webhooks``).
+
+A subscription: ``{_id, owner_id, url, event_id (None: every event the owner
+manages), events (message kinds), secret, active, created_at}``. The secret is kept
+as is (an HMAC key must be usable) and never leaves through the API after creation.
+The delivery log is append-only: one document per attempt, with its status code,
+latency and error; a success for (subscription, message) is what a retry skips.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+def now() -> datetime:
+    """Now at BSON's millisecond precision: what is returned is what a re-read returns."""
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def oid(value: str) -> ObjectId | None:
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None
+
+
+class WebhooksRepository:
+    """Subscriptions and delivery attempts."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.subscriptions = db["subscriptions"]
+        self.deliveries = db["deliveries"]
+
+    async def ensure_indexes(self) -> None:
+        await self.subscriptions.create_index([("owner_id", ASCENDING), ("_id", DESCENDING)])
+        await self.subscriptions.create_index([("event_id", ASCENDING)])
+        await self.deliveries.create_index([("subscription_id", ASCENDING), ("_id", DESCENDING)])
+
+    async def create(self, fields: dict[str, Any]) -> dict[str, Any]:
+        doc = {**fields, "active": True, "created_at": now()}
+        doc["_id"] = (await self.subscriptions.insert_one(doc)).inserted_id
+        return doc
+
+    async def get(self, subscription_id: str) -> dict[str, Any] | None:
+        key = oid(subscription_id)
+        if key is None:
+            return None
+        return await self.subscriptions.find_one({"_id": key, "active": True})
+
+    async def page_of_owner(
+        self, owner_id: str | None, before: ObjectId | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Active subscriptions, newest first (every owner's when ``owner_id`` is None)."""
+        query: dict[str, Any] = {"active": True}
+        if owner_id is not None:
+            query["owner_id"] = owner_id
+        if before is not None:
+            query["_id"] = {"$lt": before}
+        cursor = self.subscriptions.find(query).sort("_id", DESCENDING).limit(limit)
+        return await cursor.to_list(None)
+
+    async def deactivate(self, subscription_id: ObjectId) -> None:
+        """Deleted subscriptions are kept (their delivery log still names them)."""
+        await self.subscriptions.update_one(
+            {"_id": subscription_id}, {"$set": {"active": False, "deleted_at": now()}}
+        )
+
+    async def matching(self, event_id: str, kind: str) -> list[dict[str, Any]]:
+        """Active subscriptions to ``kind`` for this event, or for every event."""
+        query = {"active": True, "events": kind, "event_id": {"$in": [event_id, None]}}
+        return await self.subscriptions.find(query).to_list(None)
+
+    async def record(self, attempt: dict[str, Any]) -> None:
+        await self.deliveries.insert_one({**attempt, "at": now()})
+
+    async def delivered(self, subscription_id: ObjectId, message_id: str) -> bool:
+        query = {"subscription_id": subscription_id, "message_id": message_id, "ok": True}
+        return await self.deliveries.find_one(query, {"_id": 1}) is not None
+
+    async def attempts(self, subscription_id: ObjectId, message_id: str) -> int:
+        query = {"subscription_id": subscription_id, "message_id": message_id}
+        return await self.deliveries.count_documents(query)
+
+    async def page_of_deliveries(
+        self, subscription_id: ObjectId, before: ObjectId | None, limit: int
+    ) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"subscription_id": subscription_id}
+        if before is not None:
+            query["_id"] = {"$lt": before}
+        cursor = self.deliveries.find(query).sort("_id", DESCENDING).limit(limit)
+        return await cursor.to_list(None)

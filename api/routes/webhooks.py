@@ -1,0 +1,91 @@
+"""Organiser webhooks: subscribe a URL to order and ticket events, read the delivery log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from api.deps import ContainerDep, CreatorUser
+from api.pagination import Cursor, Limit
+from api.repositories.webhooks import WebhooksRepository
+from api.schemas.webhooks import (
+    DeliveryPage,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPage,
+    WebhookPublic,
+)
+from api.services.webhooks import WebhookService
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+NOT_YOURS = {404: {"description": "No such subscription (or not yours)"}}
+ROLES = {401: {"description": "Not signed in"}, 403: {"description": "Not an organiser"}}
+
+
+async def get_webhooks(container: ContainerDep) -> WebhookService:
+    repo = WebhooksRepository(container.db("webhooks"))
+    if not container.extras.get("webhook_indexes"):  # once per process
+        await repo.ensure_indexes()
+        container.extras["webhook_indexes"] = True
+    production = container.settings.env == "production"
+    access = getattr(container, "organisers", None)
+    return WebhookService(repo, container.catalog, production, access)
+
+
+Webhooks = Annotated[WebhookService, Depends(get_webhooks)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="webhooks_create",
+    responses={
+        **ROLES,
+        404: {"description": "No such event"},
+        422: {"description": "Invalid, or a URL that may not receive webhooks (`unsafe_url`)"},
+    },
+)
+async def create_webhook(body: WebhookCreate, user: CreatorUser, hooks: Webhooks) -> WebhookCreated:
+    """Subscribe a URL to order/ticket events of one event you manage (or of all of them).
+    The answer carries the signing secret, once: deliveries are signed with
+    `X-Ticketing-Signature: t=<unix>,v1=<HMAC-SHA256(secret, "<t>.<body>")>`."""
+    return await hooks.create(user, body)
+
+
+@router.get("", operation_id="webhooks_list", responses=ROLES)
+async def list_webhooks(
+    user: CreatorUser, hooks: Webhooks, limit: Limit = 20, cursor: Cursor = None
+) -> WebhookPage:
+    """Your subscriptions, newest first."""
+    return await hooks.list(user, limit, cursor)
+
+
+@router.get("/{webhook_id}", operation_id="webhooks_get", responses={**ROLES, **NOT_YOURS})
+async def get_webhook(webhook_id: str, user: CreatorUser, hooks: Webhooks) -> WebhookPublic:
+    """One of your subscriptions (admins: any)."""
+    return await hooks.get(user, webhook_id)
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=204,
+    operation_id="webhooks_delete",
+    responses={**ROLES, **NOT_YOURS},
+)
+async def delete_webhook(webhook_id: str, user: CreatorUser, hooks: Webhooks) -> Response:
+    """Stop deliveries to this subscription (its log is kept)."""
+    await hooks.delete(user, webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    operation_id="webhooks_deliveries",
+    responses={**ROLES, **NOT_YOURS},
+)
+async def list_deliveries(
+    webhook_id: str, user: CreatorUser, hooks: Webhooks, limit: Limit = 20, cursor: Cursor = None
+) -> DeliveryPage:
+    """The delivery log, newest attempt first: status code, attempt number, latency."""
+    return await hooks.deliveries(user, webhook_id, limit, cursor)
