@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("api.access")
@@ -95,7 +96,7 @@ class BodyLimitMiddleware:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _TooLarge
+                raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -126,5 +127,14 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": payload})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """A streamed body went over the limit. An ``HTTPException`` because FastAPI turns any
+    other exception raised while it reads a body into a 400 ("error parsing the body"):
+    this one it re-raises, and the app's problem handler renders it (with this ``code``,
+    the same as a declared oversized body's). Bodies read outside FastAPI's parsing
+    propagate it here, to ``BodyLimitMiddleware``."""
+
+    code = "payload_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"The request body is over {max_bytes} bytes.")

@@ -93,9 +93,9 @@ async def _http_exception(request: Request, exc: Exception) -> ProblemResponse:
     headers = dict(exc.headers) if exc.headers else None
     if exc.status_code == 405 and (allowed := _allowed_methods(request)):
         headers = {**(headers or {}), "Allow": allowed}
-    return problem(
-        request, exc.status_code, code_for_status(exc.status_code), detail, headers=headers
-    )
+    # A raiser may name a more specific stable code (the body limit's payload_too_large).
+    code = getattr(exc, "code", None) or code_for_status(exc.status_code)
+    return problem(request, exc.status_code, code, detail, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:

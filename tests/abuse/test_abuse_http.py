@@ -1,0 +1,346 @@
+"""Abuse over real HTTP (uvicorn on a socket, the app's lifespan started: Ray, mongoeco):
+stateful fuzzing of the whole OpenAPI, oversized and malformed bodies, hostile names.
+
+The server, its accounts (user, event_creator, admin) and a small catalog come from the
+OpenAPI fuzz module (tests/integration/test_openapi_fuzz.py), as does the problem check:
+reused, not copied. That module fuzzes each operation on its own; this one chains them.
+
+Stateful fuzzing: schemathesis builds a Hypothesis state machine from the document's links.
+It infers some (a reservation's id to GET/DELETE /v1/reservations/{id}, ...); the purchase
+path (venue -> event -> publish -> reserve -> pay) is spelled out here as OpenAPI links,
+so a scenario can reach a payment of a hold of an event it created, with bodies fuzzed
+around the linked ids. Every response: no 5xx, every error a problem. The default run
+is bounded (a few scenarios, derandomized); ``slow`` runs many more.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from api.main import create_app
+from api.settings import Settings
+from tests.abuse.abuse_support import recorded
+from tests.integration.test_openapi_fuzz import Target, problem_details, short_queue_streams, target
+
+__all__ = ["short_queue_streams", "target"]
+pytestmark = pytest.mark.usefixtures("ray_local")
+
+MAX_BODY = Settings.model_fields["max_body_bytes"].default
+PROBLEM = "application/problem+json"
+
+# -- stateful fuzzing ----------------------------------------------------------------------
+
+# (source operationId, status) -> {link name: link}: the purchase path as OpenAPI links.
+PURCHASE_LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("venues_create", "201"): {
+        "CreateEventThere": {
+            "operationId": "events_create",
+            "requestBody": {"venue_id": "$response.body#/id"},
+        }
+    },
+    ("events_create", "201"): {
+        "PublishIt": {
+            "operationId": "events_publish",
+            "parameters": {"path.event_id": "$response.body#/id"},
+        }
+    },
+    ("events_publish", "200"): {
+        "ReserveThere": {
+            "operationId": "tickets_reserve",
+            "requestBody": {"event_id": "$response.body#/id"},
+        },
+        "ItsAvailability": {
+            "operationId": "events_availability",
+            "parameters": {"path.event_id": "$response.body#/id"},
+        },
+        "ItsWaitingRoom": {
+            "operationId": "waiting_room_configure",
+            "parameters": {"path.event_id": "$response.body#/id"},
+        },
+    },
+    ("tickets_reserve", "201"): {
+        "PayForIt": {
+            "operationId": "payments_process",
+            "requestBody": {"reservation_id": "$response.body#/reservation_id"},
+        }
+    },
+}
+
+
+def linked_document() -> dict[str, Any]:
+    """The app's OpenAPI document with the purchase path's links added."""
+    document = copy.deepcopy(create_app(Settings()).openapi())
+    operations = {
+        op["operationId"]: op
+        for item in document["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    for (source, status), links in PURCHASE_LINKS.items():
+        for link in links.values():  # a renamed operation must fail here, not go unlinked
+            assert link["operationId"] in operations, link["operationId"]
+        response = operations[source]["responses"][status]
+        response.setdefault("links", {}).update(links)
+    return document
+
+
+schema = schemathesis.openapi.from_dict(linked_document())
+CHECKS = [not_a_server_error, problem_details]
+
+
+def run_workflow(target: Target, identity: str, scenarios: int, steps: int) -> Counter[str]:
+    """Run ``scenarios`` chained scenarios of up to ``steps`` calls as ``identity``;
+    returns how many calls each operation and status got."""
+    seen: Counter[str] = Counter()
+    base = schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc,valid-type]
+        """The inferred and declared links, against the running server, as ``identity``."""
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": target.base_url, "headers": target.headers[identity], "timeout": 30}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            super().after_call(response, case)
+            seen[f"{case.operation.label} -> {response.status_code}"] += 1
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=scenarios,
+            stateful_step_count=steps,
+            derandomize=True,  # the same scenarios every run: a CI failure replays
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    return seen
+
+
+def stateful_row(scenarios: int, steps: int) -> Any:
+    return recorded(
+        f"Stateful OpenAPI fuzzing ({scenarios} scenarios)",
+        load=f"{scenarios} derandomized scenarios of up to {steps} chained calls, as admin",
+        fault="schemathesis state machine over all operations: inferred links plus the "
+        "purchase path (venue > event > publish > reserve > pay) as OpenAPI links",
+        checked="no 5xx; every error an RFC 9457 problem with type/title/status/detail/code",
+    )
+
+
+def summarise(seen: Counter[str]) -> str:
+    reached = {label.rsplit(" -> ", 1)[0] for label in seen}
+    ok = sum(n for label, n in seen.items() if label.rsplit(" -> ", 1)[1].startswith("2"))
+    deep = [op for op in ("POST /v1/payments/process", "POST /v1/tickets/reserve") if any(
+        label.startswith(op) and label.endswith(("201", "202")) for label in seen
+    )]  # fmt: skip
+    return (
+        f"{sum(seen.values())} calls over {len(reached)} operations, {ok} 2xx; "
+        f"deep successes: {', '.join(deep) or 'none'}; 0 5xx"
+    )
+
+
+def test_stateful_fuzzing_bounded(target: Target) -> None:
+    scenarios, steps = 12, 8
+    with stateful_row(scenarios, steps) as row:
+        seen = run_workflow(target, "admin", scenarios, steps)
+        row.inputs = sum(seen.values())
+        row.result = summarise(seen)
+
+
+@pytest.mark.slow
+def test_stateful_fuzzing_long(target: Target) -> None:
+    scenarios, steps = 150, 12
+    with stateful_row(scenarios, steps) as row:
+        seen = run_workflow(target, "admin", scenarios, steps)
+        seen += run_workflow(target, "event_creator", scenarios // 3, steps)
+        row.inputs = sum(seen.values())
+        row.result = summarise(seen) + " (also a third as event_creator)"
+
+
+# -- bodies ---------------------------------------------------------------------------------
+
+
+def assert_problem(response: requests.Response, *statuses: int) -> dict[str, Any]:
+    assert response.status_code in statuses, (response.status_code, response.text[:300])
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    body = response.json()
+    assert body["status"] == response.status_code and body["code"], body
+    return body
+
+
+def venue(name: str = "Body Hall", **changes: Any) -> dict[str, Any]:
+    body = {
+        "name": name,
+        "city": "Nantes",
+        "country": "FR",
+        "sections": [{"name": "A", "rows": [{"label": "1", "seats": 4}]}],
+        "areas": [],
+    }
+    return {**body, **changes}
+
+
+def padded(document: dict[str, Any], size: int) -> bytes:
+    """``document`` as JSON, padded with trailing whitespace to exactly ``size`` bytes."""
+    raw = json.dumps(document).encode()
+    return raw + b" " * (size - len(raw))
+
+
+def chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+    """A body streamed in chunks (requests sends it chunked, with no Content-Length)."""
+    sent = 0
+    while sent < total:
+        piece = min(size, total - sent)
+        yield b" " * piece
+        sent += piece
+
+
+def test_oversized_and_malformed_bodies(target: Target) -> None:
+    url = f"{target.base_url}/v1/venues"
+    headers = {**target.headers["event_creator"], "Content-Type": "application/json"}
+    with recorded(
+        "Oversized and malformed bodies",
+        load="one request each, real HTTP (uvicorn)",
+        fault=f"{MAX_BODY + 1} bytes with Content-Length; 3 MB chunked without Content-Length; "
+        f"exactly {MAX_BODY} bytes; JSON nested 100,000 deep (arrays, objects); invalid UTF-8",
+        checked="413 problem over the limit (declared or streamed), at the limit accepted; "
+        "400/422 problems for the malformed; the server still answers after",
+    ) as row:
+        seen = []
+        over = requests.post(url, data=padded(venue(), MAX_BODY + 1), headers=headers, timeout=30)
+        seen.append(f"declared +1 B: {assert_problem(over, 413)['code']}")
+        streamed = requests.post(url, data=chunks(3 * MAX_BODY), headers=headers, timeout=30)
+        assert "content-length" not in {k.lower() for k in streamed.request.headers}
+        seen.append(f"chunked 3 MB: {assert_problem(streamed, 413)['code']}")
+        exact = requests.post(url, data=padded(venue(), MAX_BODY), headers=headers, timeout=30)
+        assert exact.status_code == 201, exact.text  # the limit itself is allowed
+        seen.append("exactly at the limit: 201")
+        bombs = [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000]
+        for bomb in [*bombs, b'{"name": "\xff\xfe"}', b"\x00" * 1000]:
+            response = requests.post(url, data=bomb, headers=headers, timeout=30)
+            assert_problem(response, 400, 422)
+            seen.append(str(response.status_code))
+        assert requests.get(f"{target.base_url}/health", timeout=10).status_code == 200
+        row.inputs = 3 + len(bombs) + 2
+        row.result = (
+            "; ".join(seen[:3]) + f"; nesting bombs, bad UTF-8, NULs: {', '.join(seen[3:])}"
+        )
+
+
+# -- names ------------------------------------------------------------------------------------
+
+HOSTILE_NAMES: dict[str, str] = {
+    "NUL": "Ann\x00Lee",
+    "RTL override": "Ann\u202eeL.exe",
+    "emoji": "Gig \U0001f3b8\U0001f39f\ufe0f",
+    "ZWJ sequence": "\U0001f469\u200d\U0001f469\u200d\U0001f467",
+    "combining accents": "Zoe\u0301 Cafe\u0301",
+    "non-BMP letters": "\U0001d56c\U0001d593\U0001d593",
+    "zero-width space": "Ann\u200bLee",
+    "BOM first": "\ufeffAnn",
+    "ANSI escape": "\x1b[31mred\x1b[0m",
+    "newline": "two\nlines",
+    "10,000 chars": "\u00e9" * 10_000,
+    "lone surrogate": "\ud800x",
+    "dash (seat ids are SECTION-ROW-N)": "B-2",
+}
+
+
+def test_hostile_names_are_refused_or_kept_intact(target: Target) -> None:
+    base = target.base_url
+    creator = target.headers["event_creator"]
+    user = target.headers["user"]
+    with recorded(
+        "Unicode and control characters in names",
+        load=f"{len(HOSTILE_NAMES)} names in user, venue, section, area, event and price names",
+        fault=", ".join(HOSTILE_NAMES),
+        checked="422 problem, or 201/200 and read back byte-for-byte; a seat of a section so "
+        "named can be reserved by its id; never a 5xx",
+    ) as row:
+        outcomes: Counter[str] = Counter()
+        sent = 0
+
+        def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> requests.Response:
+            nonlocal sent
+            sent += 1
+            # json.dumps escapes lone surrogates (\ud800): valid JSON, invalid Unicode.
+            data = json.dumps(body).encode()
+            response = requests.post(
+                f"{base}{path}",
+                data=data,
+                headers={**headers, "Content-Type": "application/json"},
+                timeout=30,
+            )
+            assert response.status_code < 500, (path, body, response.text[:300])
+            if response.status_code >= 400:
+                assert_problem(response, 422)
+            return response
+
+        for label, name in HOSTILE_NAMES.items():
+            # A venue named so, with a section and an area named so.
+            made = post(
+                "/v1/venues",
+                venue(name, city=name, sections=[{"name": name, "rows": [{"label": name,
+                      "seats": 2}]}], areas=[{"name": f"{name}+", "capacity": 5}]),
+                creator,
+            )  # fmt: skip
+            if made.status_code == 201:
+                got = requests.get(f"{base}/v1/venues/{made.json()['id']}", timeout=30).json()
+                assert got["name"] == name and got["city"] == name, (label, got)
+                assert got["sections"][0]["name"] == name, (label, got["sections"])
+                assert got["sections"][0]["rows"][0]["label"] == name
+                outcomes[f"venue {label}: kept"] += 1
+                event = post(
+                    "/v1/events",
+                    {"title": name, "description": name, "category": "concert",
+                     "venue_id": made.json()["id"], "starts_at": "2030-06-01T20:00:00Z",
+                     "sale_starts_at": "2020-01-01T00:00:00Z", "currency": "EUR",
+                     "prices": [{"name": name, "amount": 100, "sections": [name],
+                                 "areas": [f"{name}+"]}]},
+                    creator,
+                )  # fmt: skip
+                assert event.status_code == 201, (label, event.text[:300])
+                event_id = event.json()["id"]
+                assert event.json()["title"] == name and event.json()["description"] == name
+                published = requests.post(
+                    f"{base}/v1/events/{event_id}/publish", headers=creator, timeout=30
+                )
+                assert published.status_code == 200, published.text[:300]
+                seat = f"{name}-{name}-1"
+                held = post("/v1/tickets/reserve", {"event_id": event_id, "seats": [seat]}, user)
+                assert held.status_code == 201, (label, held.text[:300])
+                assert held.json()["seats"] == [seat], (label, held.json())
+            else:
+                outcomes[f"venue {label}: refused"] += 1
+            # A user's own name.
+            renamed = requests.patch(
+                f"{base}/v1/users/me",
+                data=json.dumps({"name": name}).encode(),
+                headers={**user, "Content-Type": "application/json"},
+                timeout=30,
+            )
+            sent += 1
+            assert renamed.status_code < 500, renamed.text[:300]
+            if renamed.status_code == 200:
+                me = requests.get(f"{base}/v1/users/me", headers=user, timeout=30).json()
+                assert me["name"] == name, (label, me["name"])
+                outcomes[f"user {label}: kept"] += 1
+            else:
+                assert_problem(renamed, 422)
+                outcomes[f"user {label}: refused"] += 1
+        kept = sorted(k.split(": ")[0] for k in outcomes if k.endswith("kept"))
+        refused = sorted(k.split(": ")[0] for k in outcomes if k.endswith("refused"))
+        row.inputs = sent
+        row.result = f"kept intact: {', '.join(kept)}; refused 422: {', '.join(refused)}"
