@@ -56,5 +56,6 @@ async def test_inventory_actor_kill_9_under_load(rig: Rig, scenario) -> None:
         rig.stripe,
         confirmed_messages=rig.confirmed_messages(),
     )
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = f"{found.line()}; {ledger.summary()}"
     ray.kill(await rig.shop.container.router.handle(event_id), no_restart=True)

@@ -58,6 +58,7 @@ async def test_api_process_restarted_mid_request(rig: Rig, tmp_path: Path, scena
                 rig.stripe,
                 confirmed_messages=rig.confirmed_messages(),
             )
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = (
         f"{found.line()}; {ledger.summary()}; {cut} requests cut; API back in {restarts[0]:.1f} s"
     )

@@ -86,6 +86,7 @@ async def test_broker_connections_dropped_and_app_restarted(rig: Rig, scenario) 
     ours = {p: confirmed[p] for p in ledger.payments if confirmed[p]}
     assert ours == dict.fromkeys(found.paid_ids, 1), (ours, found.paid_ids)
     errors = sorted(k for k in ledger.outcomes if " retry " in k)
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = (
         f"{found.line()}; {ledger.summary()}; {sum(ours.values())} order.confirmed; "
         f"client retries {errors}; waited {waited:.0f} s for the shared-broker lock"

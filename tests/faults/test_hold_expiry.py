@@ -72,4 +72,5 @@ async def test_payment_at_the_hold_expiry_boundary(rig: Rig, scenario) -> None:
         confirmed_messages=rig.confirmed_messages(),
     )
     late = ledger.outcomes["POST 409"]
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = f"{found.line()}; {ledger.summary()}; {late} refused (409: taken or expired)"

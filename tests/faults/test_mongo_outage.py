@@ -59,5 +59,6 @@ async def test_mongodb_stopped_10_s_under_load(
         confirmed_messages=rig.confirmed_messages(),
     )
     errors = sorted(k for k in ledger.outcomes if " retry 5" in k)
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = f"{found.line()}; {ledger.summary()}; down {down[0]:.0f} s; errors {errors}"
     assert not [k for k in errors if k.endswith(" 500")], ledger.outcomes

@@ -90,4 +90,5 @@ async def test_ray_node_hosting_the_actor_removed_under_load(
         wait_s=180,
         confirmed_messages=rig.confirmed_messages(),
     )
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = f"{found.line()}; {ledger.summary()}; actor moved to another node"

@@ -56,4 +56,5 @@ async def test_payments_worker_killed_after_stripe_under_load(
             second.send_signal(signal.SIGTERM)
             await asyncio.to_thread(second.wait, 30)
     assert found.paid, ledger.outcomes
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = f"{found.line()}; {ledger.summary()}"

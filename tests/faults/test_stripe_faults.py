@@ -53,4 +53,5 @@ async def test_stripe_slow_and_failing_under_load(rig: Rig, scenario) -> None:
         await gateway.close()
     assert found.paid, ledger.outcomes
     assert proxy.errors and proxy.lost and proxy.slowed, proxy.injected()  # faults happened
+    row.inputs = ledger.requests  # HTTP requests the buyers sent
     row.result = f"{found.line()}; {ledger.summary()}; {proxy.injected()}"
