@@ -40,11 +40,13 @@ from engine.events import (
     event_to_dict,
 )
 from engine.inventory import Inventory, Outcome
+from engine.promos import AccessCodeRequiredError, Promo, PromoExhaustedError
 from engine.snapshot import restore, snapshot
 from engine.state import SequenceGapError
 from engine.venue import Area, PriceTier, Row, SaleTerms, Section, Venue
 
 __all__ = [
+    "AccessCodeRequiredError",
     "Area",
     "Command",
     "ConfirmHold",
@@ -69,6 +71,8 @@ __all__ = [
     "LimitExceededError",
     "Outcome",
     "PriceTier",
+    "Promo",
+    "PromoExhaustedError",
     "ReleaseHold",
     "ReturnSale",
     "Row",

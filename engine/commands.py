@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from engine.promos import Promo
+
 # Plain slotted dataclasses, treated as immutable: frozen=True makes construction
 # about five times slower (measured), and commands are built on the hot path.
 
@@ -21,6 +23,7 @@ class HoldSeats:
     customer: str
     seats: tuple[str, ...]
     key: str | None = None
+    promo: Promo | None = None  # a promo or access code (engine/promos.py)
 
 
 @dataclass(slots=True)
@@ -31,6 +34,7 @@ class HoldBestAvailable:
     section: str
     quantity: int
     key: str | None = None
+    promo: Promo | None = None  # a promo or access code (engine/promos.py)
 
 
 @dataclass(slots=True)
@@ -41,6 +45,7 @@ class HoldArea:
     area: str
     quantity: int
     key: str | None = None
+    promo: Promo | None = None  # a promo or access code (engine/promos.py)
 
 
 @dataclass(slots=True)

@@ -31,9 +31,11 @@ class SeatsHeld:
     area: int
     quantity: int
     expires_at: float
-    amount: int
+    amount: int  # after any discount: what the buyer pays
     key: str | None = None
     fingerprint: str | None = None
+    promo: str | None = None  # the promo code applied, if any
+    discount: int = 0  # taken off by ``promo``: the price before it is amount + discount
 
 
 @dataclass(slots=True)

@@ -40,6 +40,14 @@ from engine.events import (
     SaleReturned,
     SeatsHeld,
 )
+from engine.promos import (
+    AccessCodeRequiredError,
+    PromoExhaustedError,
+    check_promo,
+    discount,
+    locked_places,
+    locked_tiers,
+)
 from engine.selection import best_available
 from engine.state import InventoryState
 from engine.venue import SaleTerms, Venue
@@ -57,6 +65,10 @@ class Inventory(InventoryState):
         super().__init__(venue, terms)
         self.limit = terms.max_per_customer
         self.ttl = float(terms.hold_ttl_seconds)
+        # Hidden tiers' sections and areas; both empty (falsy) for most events, so the
+        # hot path pays one truth test for the feature.
+        self.locked = locked_places(self.map, terms)
+        self.any_locked = any(self.locked)
         self._handlers = {
             HoldSeats: self._hold_seats,
             HoldBestAvailable: self._hold_best_available,
@@ -130,6 +142,8 @@ class Inventory(InventoryState):
         quantity: int,
         amount: int,
     ) -> Outcome:
+        if cmd.promo is not None or self.any_locked:
+            return self._hold_with_terms(cmd, now, seats, area, quantity, amount)
         seq = self.seq + 1
         key = cmd.key
         event = SeatsHeld(
@@ -144,6 +158,48 @@ class Inventory(InventoryState):
             amount,
             key,
             None if key is None else fingerprint(cmd),
+        )
+        self.apply(event)
+        return (event, (event,))
+
+    def _hold_with_terms(
+        self,
+        cmd: HoldSeats | HoldBestAvailable | HoldArea,
+        now: float,
+        seats: tuple[int, ...],
+        area: int,
+        quantity: int,
+        amount: int,
+    ) -> Outcome:
+        """A hold with a promo code or in an event with hidden tiers (the slow path)."""
+        promo = cmd.promo
+        if promo is not None:
+            check_promo(promo)
+        if self.any_locked:
+            needed = locked_tiers(self.map, self.locked, seats, area, promo)
+            if needed:
+                raise AccessCodeRequiredError(f"{', '.join(needed)} needs an access code", needed)
+        off = 0
+        if promo is not None:
+            code, limit = promo.code, promo.limit
+            if limit is not None and self.promo_uses.get(code, 0) >= limit:
+                raise PromoExhaustedError(f"code {code!r} was used {limit} times", code, limit)
+            off = discount(promo, amount, quantity)
+        seq, key = self.seq + 1, cmd.key
+        event = SeatsHeld(
+            seq,
+            now,
+            seq,
+            cmd.customer,
+            seats,
+            area,
+            quantity,
+            now + self.ttl,
+            amount - off,
+            key,
+            None if key is None else fingerprint(cmd),
+            None if promo is None else promo.code,
+            off,
         )
         self.apply(event)
         return (event, (event,))

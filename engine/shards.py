@@ -82,6 +82,7 @@ def _terms_for(sub: Venue, terms: SaleTerms) -> SaleTerms:
             t.amount,
             tuple(n for n in t.sections if n in names),
             tuple(n for n in t.areas if n in names),
+            t.hidden,  # a hidden tier stays hidden in every shard
         )
         for t in terms.tiers
         if names & {*t.sections, *t.areas}

@@ -65,6 +65,7 @@ def recount(inv: Inventory) -> None:
     inv.area_held = [0] * len(m.area_names)
     inv.area_sold = [0] * len(m.area_names)
     inv.owned = {}
+    inv.promo_uses = {}
     for hold in inv.holds.values():
         status = SOLD if hold.hold_id in inv.sales else HELD
         for seat in hold.seats:
@@ -75,6 +76,8 @@ def recount(inv: Inventory) -> None:
             counts = inv.area_held if status == HELD else inv.area_sold
             counts[hold.area] += hold.quantity
         inv.owned[hold.customer] = inv.owned.get(hold.customer, 0) + hold.quantity
+        if hold.promo is not None:  # promo counters, like ``owned``, follow from the holds
+            inv.promo_uses[hold.promo] = inv.promo_uses.get(hold.promo, 0) + 1
     if inv.sales.keys() - inv.holds.keys():
         raise InvalidConfigurationError("snapshot has sales without their holds")
     if expected != inv.states:

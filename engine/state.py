@@ -53,6 +53,7 @@ class InventoryState:
         # Holds that ended, so a late confirm can say "expired" rather than "unknown".
         self.ended: dict[int, tuple[str, str]] = {}
         self.owned: dict[str, int] = {}  # customer -> places held or bought
+        self.promo_uses: dict[str, int] = {}  # code -> live or sold holds using it
         self.keys: dict[str, tuple[str, DomainEvent]] = {}
         self.deadlines: list[tuple[float, int]] = []  # heap; stale entries are skipped
         self._appliers = {
@@ -96,6 +97,8 @@ class InventoryState:
             self.area_held[e.area] += e.quantity
         self.held += e.quantity
         self.owned[e.customer] = self.owned.get(e.customer, 0) + e.quantity
+        if e.promo is not None:
+            self.promo_uses[e.promo] = self.promo_uses.get(e.promo, 0) + 1
         heappush(self.deadlines, (e.expires_at, e.hold_id))
 
     def _apply_confirmed(self, e: HoldConfirmed) -> None:
@@ -149,4 +152,11 @@ class InventoryState:
             self.owned[hold.customer] = left
         else:
             del self.owned[hold.customer]
+        code = hold.promo
+        if code is not None:  # released, expired or refunded: the use comes back
+            uses = self.promo_uses[code] - 1
+            if uses:
+                self.promo_uses[code] = uses
+            else:
+                del self.promo_uses[code]
         self.ended[hold.hold_id] = (reason, hold.customer)

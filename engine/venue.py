@@ -89,6 +89,7 @@ class PriceTier:
     amount: int
     sections: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
+    hidden: bool = False  # sold only to holders of an access code (engine/promos.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ class SaleTerms:
                     "amount": t.amount,
                     "sections": list(t.sections),
                     "areas": list(t.areas),
+                    # Only when set: specs and snapshots of ordinary events stay as they were.
+                    **({"hidden": True} if t.hidden else {}),
                 }
                 for t in self.tiers
             ],
@@ -121,7 +124,11 @@ class SaleTerms:
         try:
             tiers = tuple(
                 PriceTier(
-                    t["name"], t["amount"], tuple(t.get("sections", ())), tuple(t.get("areas", ()))
+                    t["name"],
+                    t["amount"],
+                    tuple(t.get("sections", ())),
+                    tuple(t.get("areas", ())),
+                    bool(t.get("hidden", False)),
                 )
                 for t in data["tiers"]
             )

@@ -62,6 +62,8 @@ def hold_view(inv: Inventory, hold: SeatsHeld) -> dict[str, Any]:
         "quantity": hold.quantity,
         "expires_at": hold.expires_at,
         "amount": hold.amount,
+        "discount": hold.discount,
+        "promo": hold.promo,
         "currency": inv.terms.currency,
         "status": "sold" if sale else "held",
         "payment_ref": sale.payment_ref if sale else None,

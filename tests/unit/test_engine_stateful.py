@@ -3,10 +3,14 @@
 After every step: available + held + sold == capacity overall and per section and
 area; no seat in two holds; sold seats only come back through a refund; limits
 hold; refused commands change nothing; idempotent replays answer the first answer;
-replay from the events and snapshot/restore both reproduce the live state.
+replay from the events and snapshot/restore both reproduce the live state; a promo
+code's uses never pass its limit and equal its live and sold holds; hidden tiers
+are held only with a code that unlocks them.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
@@ -22,6 +26,7 @@ from engine import (
     IdempotencyKeyReusedError,
     Inventory,
     InventoryError,
+    Promo,
     ReleaseHold,
     ReturnSale,
     SaleReturned,
@@ -36,6 +41,17 @@ from tests.unit.engine_helpers import terms_for, venue
 
 CUSTOMERS = st.sampled_from(["alice", "bob", "carol", "dave"])
 KEYS = st.none() | st.sampled_from(["k1", "k2", "k3"])
+# Each code keeps one limit for the whole run, so "uses <= limit" is checkable; UNLOCK
+# opens the hidden tier when the machine makes its tier hidden.
+LIMITS = {"ONE": 1, "TWO": 2, "UNLOCK": 3, "FREE": None}
+PROMOS = {
+    "ONE": Promo("ONE", 1, percent=25),
+    "TWO": Promo("TWO", 2, amount_off=300),
+    "UNLOCK": Promo("UNLOCK", 3, unlocks=("all",)),
+    "FREE": Promo("FREE", None, percent=100),
+}
+# Limited codes drawn most often: the limit must be reached often to be tested.
+CODES = st.sampled_from([None, "ONE", "ONE", "TWO", "TWO", "UNLOCK", "FREE"])
 
 sections_st = st.dictionaries(
     st.sampled_from(["A", "B", "C-1"]),
@@ -54,6 +70,7 @@ class InventoryMachine(RuleBasedStateMachine):
         limit=st.integers(1, 6),
         ttl=st.integers(1, 30),
         start=st.floats(0, 1e9),
+        hidden=st.booleans(),
     )
     def build(
         self,
@@ -62,10 +79,15 @@ class InventoryMachine(RuleBasedStateMachine):
         limit: int,
         ttl: int,
         start: float,
+        hidden: bool,
     ) -> None:
         assume(sections or areas)
         self.venue = venue(sections, areas)
         self.terms = terms_for(self.venue, limit=limit, ttl=ttl)
+        if hidden:  # the only tier is hidden: only UNLOCK holds may succeed
+            tiers = tuple(replace(t, hidden=True) for t in self.terms.tiers)
+            self.terms = replace(self.terms, tiers=tiers)
+        self.hidden = hidden
         self.inv = Inventory(self.venue, self.terms)
         self.now = start
         self.log: list = []
@@ -116,21 +138,27 @@ class InventoryMachine(RuleBasedStateMachine):
     def tick(self, dt: float) -> None:
         self.now += dt  # clocks may step back a little
 
-    @rule(customer=CUSTOMERS, key=KEYS, data=st.data())
-    def hold_seats(self, customer: str, key: str | None, data: st.DataObject) -> None:
+    @rule(customer=CUSTOMERS, key=KEYS, code=CODES, data=st.data())
+    def hold_seats(
+        self, customer: str, key: str | None, code: str | None, data: st.DataObject
+    ) -> None:
         pool = [*self.seat_ids, "Z-1-1", "A-1-0", "A-1-01", "A-9-1", "nope"]
         seats = data.draw(st.lists(st.sampled_from(pool), max_size=4))
-        self.run(HoldSeats(customer, tuple(seats), key))
+        self.run(HoldSeats(customer, tuple(seats), key, promo(code)))
 
-    @rule(customer=CUSTOMERS, key=KEYS, quantity=st.integers(-1, 7), data=st.data())
-    def hold_best(self, customer: str, key: str | None, quantity: int, data: st.DataObject) -> None:
+    @rule(customer=CUSTOMERS, key=KEYS, quantity=st.integers(-1, 7), code=CODES, data=st.data())
+    def hold_best(
+        self, customer: str, key: str | None, quantity: int, code: str | None, data: st.DataObject
+    ) -> None:
         section = data.draw(st.sampled_from([*self.inv.map.section_names, "NOPE"]))
-        self.run(HoldBestAvailable(customer, section, quantity, key))
+        self.run(HoldBestAvailable(customer, section, quantity, key, promo(code)))
 
-    @rule(customer=CUSTOMERS, key=KEYS, quantity=st.integers(-1, 7), data=st.data())
-    def hold_area(self, customer: str, key: str | None, quantity: int, data: st.DataObject) -> None:
+    @rule(customer=CUSTOMERS, key=KEYS, quantity=st.integers(-1, 7), code=CODES, data=st.data())
+    def hold_area(
+        self, customer: str, key: str | None, quantity: int, code: str | None, data: st.DataObject
+    ) -> None:
         area = data.draw(st.sampled_from([*self.inv.map.area_names, "NOPE"]))
-        self.run(HoldArea(customer, area, quantity, key))
+        self.run(HoldArea(customer, area, quantity, key, promo(code)))
 
     @rule(
         key=KEYS,
@@ -194,6 +222,20 @@ class InventoryMachine(RuleBasedStateMachine):
         assert all(n <= self.terms.max_per_customer for n in owned.values())
 
     @invariant()
+    def promo_limits_hold(self) -> None:
+        uses: dict[str, int] = {}
+        for hold in self.inv.holds.values():  # live and sold
+            if hold.promo is not None:
+                uses[hold.promo] = uses.get(hold.promo, 0) + 1
+            if self.hidden:
+                assert hold.promo == "UNLOCK", "a hidden tier was held without its code"
+            assert hold.discount >= 0 and hold.amount >= 0
+        assert uses == self.inv.promo_uses
+        for code, n in uses.items():
+            limit = LIMITS[code]
+            assert limit is None or n <= limit, f"{code} used {n} times, limit {limit}"
+
+    @invariant()
     def replay_and_restore_reproduce_state(self) -> None:
         live = snapshot(self.inv)
         replayed = Inventory(self.venue, self.terms)
@@ -204,11 +246,16 @@ class InventoryMachine(RuleBasedStateMachine):
         assert snapshot(restored) == live
         assert availability(restored) == availability(self.inv)
         assert restored.row_free == self.inv.row_free
+        assert restored.promo_uses == self.inv.promo_uses
 
     @invariant()
     def sales_are_confirmed_holds(self) -> None:
         assert all(isinstance(s, HoldConfirmed) for s in self.inv.sales.values())
         assert self.inv.sales.keys() <= self.inv.holds.keys()
+
+
+def promo(code: str | None) -> Promo | None:
+    return None if code is None else PROMOS[code]
 
 
 InventoryMachine.TestCase.settings = settings(
