@@ -248,6 +248,10 @@ async def test_login_brute_force_is_limited_and_tells_nothing(
 
         monkeypatch.setattr(hasher, "verify", spy)
         monkeypatch.setattr(app_api.container.settings, "auth_rate_per_ip", limit)
+        # The limiter's clock stands still: on a loaded machine the attempts (each a real
+        # Argon2 check) take seconds, and a refilled token would make the count flaky.
+        frozen = app_api.container.limiter.clock()
+        monkeypatch.setattr(app_api.container.limiter, "clock", lambda: frozen)
         attempts: list[tuple[str, Any]] = []
         async with client_from(app_api.app, "198.51.100.7") as attacker:  # a fresh IP bucket
             for n in range(limit + 6):
