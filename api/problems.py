@@ -14,6 +14,7 @@ from starlette.routing import Match
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from api.errors import ApiError
 from engine import (
+    AccessCodeRequiredError,
     HoldAlreadySoldError,
     HoldExpiredError,
     HoldNotFoundError,
@@ -24,6 +25,7 @@ from engine import (
     InvalidSeatError,
     InventoryError,
     LimitExceededError,
+    PromoExhaustedError,
     SeatUnavailableError,
     SoldOutError,
 )
@@ -138,6 +140,8 @@ INVENTORY_STATUS: dict[type[Exception], tuple[int, str]] = {
     QueueClosedError: (409, "Queue closed"),  # the waiting room's
     NotInvitedError: (403, "Not invited"),
     InvalidQueueConfigError: (422, "Invalid waiting room settings"),
+    PromoExhaustedError: (409, "Promo code used up"),  # engine/promos.py
+    AccessCodeRequiredError: (403, "Access code required"),
 }
 
 
@@ -154,7 +158,7 @@ async def _inventory_error(request: Request, exc: Exception) -> ProblemResponse:
         (v for cls, v in INVENTORY_STATUS.items() if isinstance(exc, cls)), (409, "Refused")
     )
     extra: dict[str, Any] = {}
-    for name in ("seats", "available", "limit", "area", "reason"):
+    for name in ("seats", "available", "limit", "area", "reason", "promo", "tiers"):
         if hasattr(exc, name):
             value = getattr(exc, name)
             extra[name] = list(value) if isinstance(value, tuple) else value

@@ -8,6 +8,7 @@ from api.routes import (
     orders,
     organisers,
     payments,
+    promos,
     reservations,
     tickets,
     users,
@@ -23,4 +24,5 @@ ROUTERS += [payments.router, tickets.router, orders.router]
 ROUTERS += [waiting_room.router]
 ROUTERS += [organisers.router]
 ROUTERS += [webhooks.router]
+ROUTERS += [promos.router]
 ROUTERS += [web.router]

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from api.deps import ClientIp, CurrentUser, Reservations
+from api.routes.promos import Promos
 from api.schemas.reservations import ReservationPublic, ReserveCreate
 
 router = APIRouter(prefix="/v1", tags=["reservations"])
@@ -30,10 +31,10 @@ AdmissionToken = Annotated[
     ),
 ]
 PROBLEMS = {
-    403: {"description": "Waiting room: admission token missing, expired or not yours"},
+    403: {"description": "Waiting room token missing or not yours; hidden tier needs a code"},
     404: {"description": "No such event"},
-    409: {"description": "Seats taken, sold out, or the event is not on sale"},
-    422: {"description": "Invalid seats, section, area or quantity"},
+    409: {"description": "Seats taken, sold out, not on sale; promo code used up or disabled"},
+    422: {"description": "Invalid seats, section, area, quantity or promo code"},
     429: {"description": "Over the per-customer limit, or rate limited"},
     503: {"description": "Inventory busy or restarting: retry after `Retry-After`"},
 }
@@ -50,12 +51,15 @@ async def reserve(
     user: CurrentUser,
     ip: ClientIp,
     reservations: Reservations,
+    promos: Promos,
     key: IdempotencyKey = None,
     admission: AdmissionToken = None,
 ) -> ReservationPublic:
     """Hold seats (or places) for the caller until `expires_at`; pay to keep them.
-    An event with a waiting room needs the admission token from its queue."""
-    return await reservations.reserve(user, ip, body, key, admission)
+    An event with a waiting room needs the admission token from its queue. A
+    `promo_code` discounts the total (`subtotal`, `discount`, `total`), unlocks hidden
+    tiers, or opens a presale before `sale_starts_at`."""
+    return await reservations.reserve(user, ip, body, key, admission, promos)
 
 
 @router.get(

@@ -66,6 +66,7 @@ class PriceIn(BaseModel):
     amount: int = Field(ge=0, le=100_000_000)
     sections: list[MapName] = Field(default_factory=list, max_length=500)
     areas: list[MapName] = Field(default_factory=list, max_length=100)
+    hidden: bool = Field(False, description="Sold only with an access code that unlocks it")
 
 
 class EventCreate(BaseModel):

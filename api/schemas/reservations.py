@@ -31,6 +31,12 @@ class ReserveCreate(BaseModel):
     section: Name | None = None
     area: Name | None = None
     quantity: int | None = Field(None, ge=1, le=MAX_PER_REQUEST)
+    promo_code: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="A promo or access code of the event (any case).",
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> Self:
@@ -67,7 +73,10 @@ class ReservationPublic(BaseModel):
                     "area": None,
                     "quantity": 2,
                     "expires_at": "2027-06-01T19:10:00Z",
-                    "total": {"amount": 10000, "currency": "EUR"},
+                    "total": {"amount": 8000, "currency": "EUR"},
+                    "subtotal": {"amount": 10000, "currency": "EUR"},
+                    "discount": {"amount": 2000, "currency": "EUR"},
+                    "promo_code": "EARLY20",
                 }
             ]
         }
@@ -80,4 +89,7 @@ class ReservationPublic(BaseModel):
     area: str | None = None
     quantity: int = 0
     expires_at: datetime | None = None
-    total: Money | None = None
+    total: Money | None = None  # what is to be paid, after any discount
+    subtotal: Money | None = None  # before the discount
+    discount: Money | None = None
+    promo_code: str | None = None  # the code applied, if any

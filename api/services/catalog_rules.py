@@ -93,7 +93,13 @@ def engine_venue(venue_doc: dict[str, Any]) -> Venue:
 def engine_terms(event: dict[str, Any]) -> SaleTerms:
     """The engine's sale terms of a stored (or about to be stored) event."""
     tiers = tuple(
-        PriceTier(p["name"], p["amount"], tuple(p["sections"]), tuple(p["areas"]))
+        PriceTier(
+            p["name"],
+            p["amount"],
+            tuple(p["sections"]),
+            tuple(p["areas"]),
+            bool(p.get("hidden", False)),  # behind an access code (api/services/promos.py)
+        )
         for p in event["prices"]
     )
     return SaleTerms(

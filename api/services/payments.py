@@ -107,6 +107,7 @@ class PaymentService:
             "quantity": view["quantity"],
             "amount": amount,
             "currency": currency,
+            "promo_code": view.get("promo"),  # for the per-code sales report
             "status": "pending",
             "payment": {
                 "method": body.payment_method,

@@ -14,14 +14,21 @@ from typing import Any, Protocol
 from actors.errors import InventoryNotFoundError
 from actors.refs import Held, HoldRef
 from actors.router import InventoryRouter
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, Invalid, NotFound
 from api.metrics import RESERVE_OUTCOMES
 from api.principal import Principal
 from api.ratelimit import RateLimiter
 from api.schemas.reservations import Money, ReservationPublic, ReserveCreate
 from api.services.catalog_rules import can_see
 from api.settings import Settings
-from engine import HoldArea, HoldBestAvailable, HoldNotFoundError, HoldSeats, InventoryError
+from engine import (
+    HoldArea,
+    HoldBestAvailable,
+    HoldNotFoundError,
+    HoldSeats,
+    InventoryError,
+    Promo,
+)
 
 
 class EventForSale(Protocol):
@@ -30,6 +37,9 @@ class EventForSale(Protocol):
     stored_status: str
     owner_id: str
     published_at: datetime | None
+    sale_starts_at: datetime
+
+    def status_at(self, now: datetime) -> str: ...
 
 
 class SaleCatalog(Protocol):
@@ -42,6 +52,16 @@ def _iso(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def _prices(amount: int, discount: int, promo: str | None, currency: str) -> dict[str, Any]:
+    """``total`` (to pay) and, with a code, ``subtotal``, ``discount`` and the code."""
+    prices: dict[str, Any] = {"total": Money(amount=amount, currency=currency)}
+    if promo is not None:
+        prices["subtotal"] = Money(amount=amount + discount, currency=currency)
+        prices["discount"] = Money(amount=discount, currency=currency)
+        prices["promo_code"] = promo
+    return prices
+
+
 def present_held(held: Held) -> ReservationPublic:
     event = held.event
     return ReservationPublic(
@@ -52,7 +72,7 @@ def present_held(held: Held) -> ReservationPublic:
         area=held.area,
         quantity=event.quantity,
         expires_at=_iso(event.expires_at),
-        total=Money(amount=event.amount, currency=held.currency),
+        **_prices(event.amount, event.discount, event.promo, held.currency),
     )
 
 
@@ -69,7 +89,7 @@ def present_view(ref: HoldRef, view: dict[str, Any]) -> ReservationPublic:
         area=view["area"],
         quantity=view["quantity"],
         expires_at=_iso(view["expires_at"]) if view["status"] == "held" else None,
-        total=Money(amount=view["amount"], currency=view["currency"]),
+        **_prices(view["amount"], view.get("discount", 0), view.get("promo"), view["currency"]),
     )
 
 
@@ -79,6 +99,12 @@ class Admissions(Protocol):
     async def check(self, user: Principal, event_id: str, token: str | None) -> bool: ...
 
     async def used(self, user: Principal, event_id: str) -> None: ...
+
+
+class PromoCodes(Protocol):
+    """Resolves a buyer's code (``api.services.promos.PromoService``)."""
+
+    async def resolve(self, event_id: str, code: str, now: datetime) -> tuple[Promo, bool]: ...
 
 
 class ReservationService:
@@ -105,9 +131,11 @@ class ReservationService:
         body: ReserveCreate,
         idempotency_key: str | None,
         admission: str | None = None,
+        promos: PromoCodes | None = None,
     ) -> ReservationPublic:
         """Hold for ``user``; ``admission`` is the waiting room's token, needed (403
-        otherwise) when the event has a waiting room."""
+        otherwise) when the event has a waiting room. ``body.promo_code`` is resolved
+        through ``promos``: a presale code opens the sale before ``sale_starts_at``."""
         self.limiter.check("reserve-user", user.id, self.settings.reserve_rate_per_user)
         self.limiter.check("reserve-ip", ip, self.settings.reserve_rate_per_ip)
         event = await self.catalog.get_for_sale(body.event_id)
@@ -115,7 +143,10 @@ class ReservationService:
         published = event is not None and event.published_at is not None
         if event is None or not can_see(event.stored_status, published, event.owner_id, user):
             raise NotFound(f"No event {body.event_id}.")
-        if event.status != "on_sale":
+        promo, presale = await self._promo(body, promos)
+        now = datetime.now(UTC)
+        early = presale and event.status_at(now) == "published" and now < event.sale_starts_at
+        if event.status != "on_sale" and not early:
             raise Conflict(f"This event is {event.status}, not on sale.", code="not_on_sale")
         # After the 404 and 409: a draft's waiting room must not betray the draft.
         gate = self.gate
@@ -124,11 +155,11 @@ class ReservationService:
         key = f"{user.id}:{idempotency_key}" if idempotency_key else None
         command: HoldSeats | HoldBestAvailable | HoldArea
         if body.seats is not None:
-            command = HoldSeats(user.id, tuple(body.seats), key)
+            command = HoldSeats(user.id, tuple(body.seats), key, promo)
         elif body.section is not None:
-            command = HoldBestAvailable(user.id, body.section, int(body.quantity or 0), key)
+            command = HoldBestAvailable(user.id, body.section, int(body.quantity or 0), key, promo)
         else:
-            command = HoldArea(user.id, str(body.area), int(body.quantity or 0), key)
+            command = HoldArea(user.id, str(body.area), int(body.quantity or 0), key, promo)
         started, outcome = time.perf_counter(), "error"
         try:
             held = await self.router.hold(body.event_id, command)
@@ -141,6 +172,25 @@ class ReservationService:
         if gate is not None and admitted:  # its place is free: the next buyer may come in
             await gate.used(user, body.event_id)
         return present_held(held)
+
+    async def _promo(
+        self, body: ReserveCreate, promos: PromoCodes | None
+    ) -> tuple[Promo | None, bool]:
+        """The engine's promo and whether it opens the presale (None, False: no code)."""
+        if body.promo_code is None:
+            return None, False
+        if promos is None:
+            raise Invalid("Promo codes are not accepted here.", code="promo_unsupported")
+        promo, presale = await promos.resolve(body.event_id, body.promo_code, datetime.now(UTC))
+        route = await self.router.route(body.event_id)
+        if route.plan is not None and promo.limit is not None:
+            # Shards count uses apart, so no one of them can hold a limit: refused, not
+            # silently overrun. Codes without a limit work on sharded events.
+            raise Invalid(
+                "Codes with a usage limit are not supported on this (sharded) event yet.",
+                code="promo_unsupported",
+            )
+        return promo, presale
 
     async def get(self, user: Principal, reservation_id: str) -> ReservationPublic:
         ref = self._ref(reservation_id)

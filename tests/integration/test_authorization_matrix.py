@@ -495,6 +495,40 @@ async def verify_own_place(world: World, caller: str, r: httpx.Response) -> None
 
 # -- the matrix ----------------------------------------------------------------------------
 
+# -- promo codes: the event's managers create, list and change them -------------------------
+
+
+def prepare_promo_create(which: str) -> Prepare:
+    async def prepare(world: World, caller: str) -> Call:
+        code = f"M{which[:3]}{caller}".upper()  # one per (event, caller): never a duplicate
+        world.notes[f"promo-{which}-{caller}"] = code
+        return Call(f"/v1/events/{getattr(world, which)}/promo-codes", {"json": {"code": code}})
+
+    return prepare
+
+
+async def verify_promo_created(world: World, caller: str, r: httpx.Response) -> None:
+    listed = await world.client.get(
+        f"/v1/events/{world.published_id}/promo-codes",
+        params={"limit": 100},
+        headers=world.headers("owner"),
+    )
+    codes = {c["code"] for c in listed.json()["items"]}
+    made = world.notes[f"promo-published_id-{caller}"] in codes
+    assert made == (caller in ("owner", "admin")), (caller, listed.text)
+
+
+async def prepare_promo_disable(world: World, caller: str) -> Call:
+    code = f"OFF{caller}".upper()
+    made = await world.client.post(
+        f"/v1/events/{world.published_id}/promo-codes",
+        json={"code": code},
+        headers=world.headers("owner"),
+    )
+    assert made.status_code == 201, made.text
+    return Call(f"/v1/events/{world.published_id}/promo-codes/{code}", {"json": {"disabled": True}})
+
+
 MATRIX: list[Scenario] = [
     # operations
     Scenario("GET", "/health", "liveness", PUBLIC, fixed("/health")),
@@ -709,6 +743,27 @@ MATRIX: list[Scenario] = [
     Scenario(
         "GET", "/v1/events/{event_id}/queue/stream", "own place", SIGNED_IN,
         joined_first("stream"),
+    ),
+    # promo codes: organisers' business, and a draft's codes are nobody else's
+    Scenario(
+        "POST", "/v1/events/{event_id}/promo-codes", "published", MANAGE_PUBLISHED,
+        prepare_promo_create("published_id"), verify_promo_created,
+    ),
+    Scenario(
+        "POST", "/v1/events/{event_id}/promo-codes", "draft", MANAGE_DRAFT,
+        prepare_promo_create("draft_id"),
+    ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/promo-codes", "published", MANAGE_PUBLISHED,
+        fixed("/v1/events/{published_id}/promo-codes"),
+    ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/promo-codes", "draft", MANAGE_DRAFT,
+        fixed("/v1/events/{draft_id}/promo-codes"),
+    ),
+    Scenario(
+        "PATCH", "/v1/events/{event_id}/promo-codes/{code}", "disable", MANAGE_PUBLISHED,
+        prepare_promo_disable,
     ),
 ]  # fmt: skip
 
