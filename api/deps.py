@@ -215,7 +215,8 @@ async def get_payments(container: ContainerDep) -> PaymentService:
 
 
 async def get_tickets(container: ContainerDep) -> TicketService:
-    return TicketService(container.orders, container.catalog, container.signer)
+    c = container
+    return TicketService(c.orders, c.catalog, c.signer, c.organisers)
 
 
 async def get_orders(container: ContainerDep) -> OrderService:

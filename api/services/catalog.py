@@ -7,10 +7,12 @@ repositories on the context's own database and makes sure their indexes exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from api.principal import Principal
 from api.repositories.events import EventsRepo
 from api.repositories.venues import VenuesRepo
+from api.schemas.organisers import Permission
 from api.services.catalog_rules import EventForSale
 from api.services.event_search import EventSearch
 from api.services.event_views import EventViews
@@ -35,6 +37,11 @@ class Catalog:
     async def get_for_sale(self, event_id: str) -> EventForSale | None:
         """An event's sale state for the reserve path, from memory (a few seconds old)."""
         return await self.events_repo.get_for_sale(event_id)
+
+    async def can(self, user: Principal | None, event: Any, permission: Permission | None) -> bool:
+        """May ``user`` do ``permission`` on ``event`` (a document, an ``EventPublic`` or an
+        ``EventForSale``)? ``OrganiserAccess.can``, for contexts that hold the catalog."""
+        return await self.events.access.can(user, event, permission)
 
 
 async def start_catalog(container: Container) -> Catalog:

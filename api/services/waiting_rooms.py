@@ -11,7 +11,6 @@ from api.principal import Principal
 from api.repositories.waiting_rooms import RoomSettings
 from api.schemas.waiting_room import WaitingRoomCreate, WaitingRoomPublic
 from api.services.catalog import Catalog
-from api.services.catalog_rules import can_manage
 from api.services.queue_context import QueueContext
 from api.services.waiting_room_errors import UnknownAccounts
 from engine.queue_messages import CloseQueue, ConfigureQueue
@@ -43,7 +42,7 @@ class WaitingRoomService:
         self, user: Principal, event_id: str, body: WaitingRoomCreate
     ) -> WaitingRoomPublic:
         event = await self.catalog.events.get(user, event_id)  # 404 for a draft not theirs
-        if not can_manage(event.owner_id, user):
+        if not await self.catalog.can(user, event, "manage_events"):
             raise Forbidden("Only the event's owner or an admin may set up its waiting room.")
         if event.status in ("cancelled", "ended"):
             raise Conflict(f"This event is {event.status}.", code=f"event_{event.status}")

@@ -70,6 +70,7 @@ MANAGE_DRAFT = row(401, 404, 404, 404, ALLOW, ALLOW)  # a draft is nobody else's
 READ_DRAFT = row(404, 404, 404, 404, ALLOW, ALLOW)
 LIVE_VIEW_OF_DRAFT = row(404, 404, 404, 404, 409, 409)  # owner sees it, but it has no inventory
 RESERVATION_OWNER = row(401, ALLOW, 404, 404, 404, ALLOW)  # the event's owner is not the buyer
+TEAM_ONLY = row(401, 404, 404, 404, ALLOW, ALLOW)  # an organiser is its team's business
 
 
 @dataclass
@@ -284,6 +285,37 @@ async def verify_roles_in_store(world: World, caller: str, r: httpx.Response) ->
         assert set(stored.roles) == {"event_creator", "user"}
     else:
         assert "admin" not in stored.roles, f"{caller} escalated {target} to admin"
+
+
+async def new_organiser(world: World, with_target: bool = False) -> str:
+    """A fresh organiser of `owner`'s (with the `target` account as a member)."""
+    made = await world.client.post(
+        "/v1/organisers", json={"name": "Matrix org"}, headers=world.headers("owner")
+    )
+    assert made.status_code == 201, made.text
+    org = made.json()["id"]
+    if with_target:
+        body = {"email": world.target["email"], "permissions": ["check_in"]}
+        added = await world.client.post(
+            f"/v1/organisers/{org}/members", json=body, headers=world.headers("owner")
+        )
+        assert added.status_code == 201, added.text
+    return org
+
+
+def on_owners_organiser(suffix: str = "", with_target: bool = False, **kwargs: Any) -> Prepare:
+    """``suffix`` (``{target}``: the target account's id) under a fresh organiser."""
+
+    async def prepare(world: World, caller: str) -> Call:
+        org = await new_organiser(world, with_target)
+        return Call(f"/v1/organisers/{org}{suffix.format(target=world.target['id'])}", kwargs)
+
+    return prepare
+
+
+async def prepare_add_member(world: World, caller: str) -> Call:
+    body = {"email": world.target["email"], "permissions": ["view_reports"]}
+    return Call(f"/v1/organisers/{await new_organiser(world)}/members", {"json": body})
 
 
 async def prepare_venue(world: World, caller: str) -> Call:
@@ -565,6 +597,9 @@ MATRIX: list[Scenario] = [
     # administration
     Scenario("GET", "/v1/admin/users", "list", ADMIN_ONLY, fixed("/v1/admin/users")),
     Scenario(
+        "GET", "/v1/admin/audit", "log", ADMIN_ONLY, fixed("/v1/admin/audit", params={"limit": 5}),
+    ),
+    Scenario(
         "GET", "/v1/admin/placement", "actors per node", ADMIN_ONLY,
         fixed("/v1/admin/placement", params={"limit": 100}),
         on_success(verify_placement_lists_the_event),
@@ -576,6 +611,26 @@ MATRIX: list[Scenario] = [
     # venues
     Scenario("POST", "/v1/venues", "create", CREATORS, prepare_venue),
     Scenario("GET", "/v1/venues", "list", PUBLIC, fixed("/v1/venues")),
+    # organisers: event creators found them; their team (manage_team) manages members
+    Scenario(
+        "POST", "/v1/organisers", "create", CREATORS, fixed("/v1/organisers", json={"name": "O"}),
+    ),
+    Scenario("GET", "/v1/organisers/mine", "mine", SIGNED_IN, fixed("/v1/organisers/mine")),
+    Scenario(
+        "GET", "/v1/organisers/{organiser_id}", "owner's", TEAM_ONLY, on_owners_organiser(),
+    ),
+    Scenario(
+        "POST", "/v1/organisers/{organiser_id}/members", "owner's fresh organiser", TEAM_ONLY,
+        prepare_add_member,
+    ),
+    Scenario(
+        "PATCH", "/v1/organisers/{organiser_id}/members/{user_id}", "a member", TEAM_ONLY,
+        on_owners_organiser("/members/{target}", True, json={"permissions": ["refund"]}),
+    ),
+    Scenario(
+        "DELETE", "/v1/organisers/{organiser_id}/members/{user_id}", "a member", TEAM_ONLY,
+        on_owners_organiser("/members/{target}", True),
+    ),
     Scenario("GET", "/v1/venues/{venue_id}", "read", PUBLIC, fixed("/v1/venues/{venue_id}")),
     # events
     Scenario(
