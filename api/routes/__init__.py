@@ -13,6 +13,7 @@ from api.routes import (
     tickets,
     users,
     venues,
+    waiting_list,
     waiting_room,
     web,
     webhooks,
@@ -21,7 +22,7 @@ from api.routes import (
 ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.router]
 ROUTERS += [venues.router, events.router]
 ROUTERS += [payments.router, tickets.router, orders.router]
-ROUTERS += [waiting_room.router]
+ROUTERS += [waiting_room.router, waiting_list.router]
 ROUTERS += [organisers.router]
 ROUTERS += [webhooks.router]
 ROUTERS += [promos.router]

@@ -773,6 +773,24 @@ MATRIX: list[Scenario] = [
         "GET", "/v1/webhooks/{webhook_id}/deliveries", "owner's",
         row(401, 403, 403, 404, ALLOW, ALLOW), on_owners_webhook("/deliveries"),
     ),
+    # waiting list: signed-in buyers join a sold-out event (this one has seats: 409)
+    Scenario(
+        "POST", "/v1/events/{event_id}/waiting-list", "seats on sale",
+        row(401, 409, 409, 409, 409, 409),
+        fixed("/v1/events/{published_id}/waiting-list", json={"section": "A", "quantity": 1}),
+    ),
+    Scenario(
+        "POST", "/v1/events/{event_id}/waiting-list", "draft", row(401, 404, 404, 404, 404, 404),
+        fixed("/v1/events/{draft_id}/waiting-list", json={"quantity": 1}),
+    ),
+    Scenario(
+        "GET", "/v1/events/{event_id}/waiting-list/me", "not on it",
+        row(401, 404, 404, 404, 404, 404), fixed("/v1/events/{published_id}/waiting-list/me"),
+    ),
+    Scenario(
+        "DELETE", "/v1/events/{event_id}/waiting-list/me", "not on it",
+        row(401, 404, 404, 404, 404, 404), fixed("/v1/events/{published_id}/waiting-list/me"),
+    ),
     # waiting room: the organiser sets it up; buyers join and follow their own place
     Scenario(
         "PUT", "/v1/events/{event_id}/waiting-room", "fresh published event", MANAGE_PUBLISHED,

@@ -73,6 +73,18 @@ EMAIL: dict[str, dict[str, str]] = {
         "so the seats you reserved for " + EVENT + " were released. They may still be "
         'available at <a href="{{ base_url }}">{{ base_url }}</a>.</p>',
     },
+    "waitlist_offer": {
+        "subject": "Seats for " + EVENT + " are yours to book",
+        "text": "Hello {{ user.name }},\n\nGood news from the waiting list: {{ quantity }} "
+        "place(s) for " + EVENT + " are held in your name until {{ expires_at }} (UTC). "
+        "Pay for reservation {{ reservation_id }} before then, or they pass to the next "
+        "person in line:\n{{ reservation_url }}\n",
+        "html": "<p>Hello {{ user.name }},</p><p>Good news from the waiting list: "
+        "{{ quantity }} place(s) for " + EVENT + " are held in your name until "
+        "{{ expires_at }} (UTC). Pay for reservation {{ reservation_id }} before then, or "
+        'they pass to the next person in line: <a href="{{ reservation_url }}">'
+        "{{ reservation_url }}</a></p>",
+    },
 }
 
 SMS: dict[str, dict[str, str]] = {
@@ -84,6 +96,10 @@ SMS: dict[str, dict[str, str]] = {
     "order_refunded": {"text": "Order {{ order_id }} refunded: {{ money(amount, currency) }}."},
     "event_cancelled": {"text": EVENT + " is cancelled. You will be refunded."},
     "hold_expired": {"text": "Your reservation for " + EVENT + " expired."},
+    "waitlist_offer": {
+        "text": "Waiting list: places for " + EVENT + " are held for you until "
+        "{{ expires_at }}. {{ reservation_url }}"
+    },
 }
 
 

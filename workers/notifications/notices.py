@@ -17,6 +17,7 @@ from workers.messages import (
     ORDER_CONFIRMED,
     ORDER_FAILED,
     ORDER_REFUNDED,
+    WAITLIST_OFFERED,
 )
 from workers.notifications.directory import Sources
 
@@ -109,6 +110,22 @@ async def hold_expired(body: dict[str, Any], sources: Sources, base_url: str) ->
     return [Notice(customer, "hold_expired", context)]
 
 
+async def waitlist_offered(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    """A waiting-list offer: the hold made in the buyer's name, and until when it holds."""
+    reservation_id = str(_field(body, "reservation_id"))
+    context = {
+        "event_id": str(_field(body, "event_id")),
+        "event_title": await _title(body, sources),
+        "reservation_id": reservation_id,
+        "reservation_url": f"{base_url}/v1/reservations/{reservation_id}",
+        "seats": body.get("seats") or [],
+        "area": body.get("area"),
+        "quantity": body.get("quantity") or 1,
+        "expires_at": str(_field(body, "expires_at")),
+    }
+    return [Notice(str(_field(body, "user_id")), "waitlist_offer", context)]
+
+
 Builder = Callable[[dict[str, Any], Sources, str], Awaitable[list[Notice]]]
 
 BUILDERS: dict[str, Builder] = {
@@ -117,5 +134,6 @@ BUILDERS: dict[str, Builder] = {
     ORDER_REFUNDED: order_refunded,
     EVENT_CANCELLED: event_cancelled,
     HOLD_EXPIRED: hold_expired,
+    WAITLIST_OFFERED: waitlist_offered,
     "HoldExpired": hold_expired,  # the outbox sets ``type`` to the domain event's name
 }

@@ -22,6 +22,7 @@ from workers.messages import (
     ORDER_CONFIRMED,
     ORDER_FAILED,
     ORDER_REFUNDED,
+    WAITLIST_OFFERED,
     decode,
 )
 from workers.notifications.channels import Channel, EmailChannel, LoggingSms, SmtpConfig
@@ -36,6 +37,7 @@ NAME = "notifications"
 BINDINGS = (
     *((EVENTS_EXCHANGE, kind) for kind in (ORDER_CONFIRMED, ORDER_FAILED, ORDER_REFUNDED)),
     (EVENTS_EXCHANGE, EVENT_CANCELLED),
+    (EVENTS_EXCHANGE, WAITLIST_OFFERED),
     (INVENTORY_EXCHANGE, HOLD_EXPIRED),
 )
 
