@@ -10,8 +10,6 @@ from datetime import datetime
 from math import ceil
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from actors.router import InventoryRouter
 from api.errors import Forbidden, NotFound
 from api.principal import Principal
@@ -60,8 +58,6 @@ def _normalised(values: dict[str, Any]) -> dict[str, Any]:
         out["category"] = str(out["category"])
     if out.get("prices") is not None:
         out["prices"] = [p if isinstance(p, dict) else p.model_dump() for p in out["prices"]]
-    if isinstance(out.get("transfers"), BaseModel):  # the transfer policy, as a document
-        out["transfers"] = out["transfers"].model_dump()
     return out
 
 
