@@ -36,6 +36,7 @@ from api.main import create_app
 from api.services.ticket_issue import issue_tickets
 from tests.integration.api_support import Api, api_settings, delete_worker_queues
 from tests.integration.ray_support import ray_local
+from tests.reliability import OUTCOMES, record_scenario
 
 __all__ = ["ray_local"]
 pytestmark = [pytest.mark.usefixtures("ray_local"), pytest.mark.asyncio(loop_scope="module")]
@@ -1114,3 +1115,31 @@ async def test_method_not_allowed_names_every_method_of_the_resource(
     assert response.headers["allow"] == allow
     assert response.headers["content-type"].startswith(PROBLEM)
     assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_report_row_for_the_matrix(request: pytest.FixtureRequest) -> None:
+    """The matrix's row in the reliability report (docs/reliability.md): how many endpoints
+    and callers, and how many of this run's cases behaved as declared. Last in the module,
+    so every case of the run already has its outcome; it fails if any of them failed."""
+    module = request.node.nodeid.split("::")[0]
+    cases = {
+        nodeid: outcome
+        for nodeid, outcome in OUTCOMES.items()
+        if nodeid.startswith(f"{module}::test_authorization[")
+    }
+    endpoints = {(s.method, s.route) for s in MATRIX}
+    row = record_scenario(
+        "abuse",
+        "Authorization matrix (IDOR, role escalation, other organisers' events)",
+        f"{len(endpoints)} endpoints, {len(MATRIX)} scenarios x {len(CALLERS)} callers "
+        f"= {len(MATRIX) * len(CALLERS)} cases",
+        f"every endpoint called as {', '.join(CALLERS)}",
+        "each (endpoint, caller) gets its declared outcome: 2xx, or the exact 401/403/404/409 "
+        "problem; effects verified; every served endpoint has an entry",
+        "no case ran",
+    )
+    failed = sorted(nodeid for nodeid, outcome in cases.items() if outcome != "pass")
+    row.inputs = len(cases)
+    if cases:
+        row.result = f"{len(cases) - len(failed)}/{len(cases)} cases as declared"
+    assert not failed, failed[:10]
