@@ -17,6 +17,8 @@ from api.principal import Principal
 from api.repositories.events import EventsRepo as EventsRepository
 from api.repositories.order_history import OrderHistory
 from api.repositories.refresh_tokens import RefreshTokensRepository
+from api.repositories.reports import ReportsRepo
+from api.repositories.ticket_transfers import TicketTransfers
 from api.repositories.users import UsersRepository
 from api.repositories.venues import VenuesRepo as VenuesRepository
 from api.services.accounts import AccountService
@@ -30,8 +32,10 @@ from api.services.payments import PaymentService
 from api.services.placement import PlacementView
 from api.services.queue_context import queue_context
 from api.services.queue_places import AdmissionGate, QueuePlaces
+from api.services.reports import ReportService
 from api.services.reservations import ReservationService
 from api.services.tickets import TicketService
+from api.services.transfers import TransferService
 from api.services.waiting_rooms import WaitingRoomService
 
 # Every dependency is `async def`, even trivial ones: FastAPI runs a plain `def`
@@ -263,3 +267,27 @@ async def get_placement(container: ContainerDep) -> PlacementView:
 
 LiveFeeds = Annotated[LiveFeedsService, Depends(get_live_feeds)]
 Placement = Annotated[PlacementView, Depends(get_placement)]
+
+
+# -- ticket transfers and organiser reports ---------------------------------------------
+
+
+async def get_transfers(container: ContainerDep) -> TransferService:
+    c = container
+    return TransferService(
+        TicketService(c.orders, c.catalog, c.signer),
+        TicketTransfers(c.orders.collection),
+        c.catalog.events_repo,
+        c.users,
+        c.signer,
+        c.publisher,
+    )
+
+
+async def get_reports(container: ContainerDep) -> ReportService:
+    c = container  # organisers: who may view_reports on an event
+    return ReportService(ReportsRepo(c.orders.collection), c.catalog.events_repo, c.organisers)
+
+
+Transfers = Annotated[TransferService, Depends(get_transfers)]
+Reports = Annotated[ReportService, Depends(get_reports)]

@@ -65,6 +65,7 @@ class OrdersRepository:
         await self.collection.create_index([("user_id", 1), *NEWEST_FIRST])
         await self.collection.create_index("payment.intent_id")  # webhooks without metadata
         await self.collection.create_index([("event_id", 1), ("status", 1)])  # cancellations
+        await self.collection.create_index("tickets.owner_id")  # tickets transferred in
 
     async def insert(self, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Insert the order, or return the one already there with its ``_id``."""
@@ -135,14 +136,15 @@ class OrdersRepository:
     async def mark_announced(self, order_id: ObjectId, kind: str) -> None:
         await self.collection.update_one({"_id": order_id}, {"$addToSet": {"announced": kind}})
 
-    async def check_in(self, order_id: ObjectId, ticket_id: str, at: datetime) -> bool:
-        """Mark a ticket of a confirmed order used; False if it already was (one scan)."""
+    async def check_in(
+        self, order_id: ObjectId, ticket_id: str, at: datetime, version: int = 0
+    ) -> bool:
+        """Mark a ticket of a confirmed order used; False if it already was (one scan)
+        or was transferred meanwhile (its ``version``, absent meaning 0, moved on)."""
+        current = {"ticket_id": ticket_id, "checked_in_at": None}
+        current["version"] = {"$in": [None, 0]} if version == 0 else version
         result = await self.collection.update_one(
-            {
-                "_id": order_id,
-                "status": "confirmed",
-                "tickets": {"$elemMatch": {"ticket_id": ticket_id, "checked_in_at": None}},
-            },
+            {"_id": order_id, "status": "confirmed", "tickets": {"$elemMatch": current}},
             {"$set": {"tickets.$.checked_in_at": at}},
         )
         return result.modified_count == 1
@@ -150,8 +152,13 @@ class OrdersRepository:
     async def with_tickets(
         self, user_id: str, after: dict[str, Any] | None, limit: int
     ) -> list[dict[str, Any]]:
-        """A user's confirmed orders, newest first, from ``after`` (that order included)."""
-        query: dict[str, Any] = {"user_id": user_id, "status": "confirmed"}
+        """A user's confirmed orders holding a ticket of theirs (bought and not
+        transferred away, or transferred to them), newest first, from ``after``."""
+        mine = [
+            {"user_id": user_id, "tickets": {"$elemMatch": {"owner_id": None}}},
+            {"tickets.owner_id": user_id},
+        ]
+        query: dict[str, Any] = {"status": "confirmed", "$or": mine}
         if after is not None:
             at, oid = after["created_at"], after["_id"]
             older = {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lte": oid}}]}

@@ -9,8 +9,10 @@ from api.routes import (
     organisers,
     payments,
     promos,
+    reports,
     reservations,
     tickets,
+    transfers,
     users,
     venues,
     waiting_list,
@@ -22,6 +24,7 @@ from api.routes import (
 ROUTERS = [health.router, reservations.router, auth.router, users.router, admin.router]
 ROUTERS += [venues.router, events.router]
 ROUTERS += [payments.router, tickets.router, orders.router]
+ROUTERS += [transfers.router, reports.router]
 ROUTERS += [waiting_room.router, waiting_list.router]
 ROUTERS += [organisers.router]
 ROUTERS += [webhooks.router]

@@ -13,9 +13,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
+from api.schemas.transfers import TransferPolicy
 from api.schemas.venues import MapName, Name
 from api.services.catalog_rules import check_schedule
 
@@ -84,6 +86,7 @@ class EventCreate(BaseModel):
     prices: list[PriceIn] = Field(min_length=1, max_length=100)
     max_tickets_per_customer: MaxTickets = 6
     hold_ttl_seconds: HoldTtl = 600
+    transfers: TransferPolicy | None = Field(None, description="Default: allowed until start.")
     organiser_id: VenueId | None = Field(
         None,
         description="The organiser the event belongs to (you need its manage_events "
@@ -115,6 +118,7 @@ class EventUpdate(BaseModel):
     prices: list[PriceIn] | None = Field(None, min_length=1, max_length=100)
     max_tickets_per_customer: MaxTickets | None = None
     hold_ttl_seconds: HoldTtl | None = None
+    transfers: TransferPolicy | None = None
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
@@ -158,3 +162,9 @@ class EventPublic(BaseModel):
     updated_at: datetime
     published_at: datetime | None = None
     cancelled_at: datetime | None = None
+    transfers: TransferPolicy = Field(default_factory=TransferPolicy)
+
+    @field_validator("transfers", mode="before")
+    @classmethod
+    def _default_policy(cls, value: Any) -> Any:
+        return TransferPolicy() if value is None else value  # events from before transfers

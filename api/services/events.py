@@ -10,6 +10,8 @@ from datetime import datetime
 from math import ceil
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from actors.router import InventoryRouter
 from api.errors import Forbidden, NotFound
 from api.principal import Principal
@@ -58,6 +60,8 @@ def _normalised(values: dict[str, Any]) -> dict[str, Any]:
         out["category"] = str(out["category"])
     if out.get("prices") is not None:
         out["prices"] = [p if isinstance(p, dict) else p.model_dump() for p in out["prices"]]
+    if isinstance(out.get("transfers"), BaseModel):  # the transfer policy, as a document
+        out["transfers"] = out["transfers"].model_dump()
     return out
 
 

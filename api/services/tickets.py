@@ -22,6 +22,7 @@ from api.schemas.tickets import CheckInCreate, CheckInPublic, TicketPage, Ticket
 from api.security.ticket_signer import InvalidQr, TicketSigner
 from api.services.organisers import OrganiserAccess
 from api.services.ticket_issue import split_ticket_id
+from api.services.transfer_rules import holder_of, qr_version, version_of
 
 
 def present(order: dict[str, Any], ticket: dict[str, Any]) -> TicketPublic:
@@ -73,6 +74,8 @@ class TicketService:
             start = skip if after is not None and order["_id"] == after["_id"] else 0
             tickets = order.get("tickets") or []
             for k in range(start, len(tickets)):
+                if holder_of(order, tickets[k]) != user.id:
+                    continue  # transferred away (the order stays the buyer's)
                 if len(items) == limit:
                     key = {"t": order["created_at"].isoformat(), "i": str(order["_id"]), "k": k}
                     return TicketPage(items=items, next_cursor=encode_cursor(key))
@@ -81,7 +84,7 @@ class TicketService:
 
     async def get(self, user: Principal, ticket_id: str) -> TicketPublic:
         order, ticket = await self._find(ticket_id)
-        if order["user_id"] != user.id and not user.is_admin:
+        if holder_of(order, ticket) != user.id and not user.is_admin:
             raise NotFound(f"No ticket {ticket_id}.")
         return present(order, ticket)
 
@@ -89,7 +92,7 @@ class TicketService:
         """Scan at the door (the event's organiser or an admin): valid once."""
         order, ticket = await self._find(ticket_id)
         if not user.is_admin and not await self._organises(user, order["event_id"]):
-            if order["user_id"] == user.id:
+            if holder_of(order, ticket) == user.id:
                 raise Forbidden("Only the event's organiser (or an admin) checks tickets in.")
             raise NotFound(f"No ticket {ticket_id}.")
         try:
@@ -101,8 +104,11 @@ class TicketService:
             raise Invalid("This QR code belongs to another ticket.", code="invalid_qr")
         if order["status"] != "confirmed":
             raise Conflict(f"This ticket's order is {order['status']}.", code="ticket_void")
+        if qr_version(claims) != version_of(ticket):
+            detail = "This QR code was replaced: the ticket was transferred."
+            raise Conflict(detail, code="ticket_superseded")
         at = now()
-        if not await self.orders.check_in(order["_id"], ticket_id, at):
+        if not await self.orders.check_in(order["_id"], ticket_id, at, version_of(ticket)):
             raise Conflict("This ticket was already checked in.", code="already_checked_in")
         return CheckInPublic(
             ticket_id=ticket_id,
@@ -117,6 +123,10 @@ class TicketService:
         if event is not None and self.access is not None:
             return await self.access.can(user, event, "check_in")
         return event is not None and event.owner_id == user.id
+
+    async def find(self, ticket_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(order, ticket) of a ticket id; ``NotFound`` if there is none."""
+        return await self._find(ticket_id)
 
     async def _find(self, ticket_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         parts = split_ticket_id(ticket_id)

@@ -1,0 +1,59 @@
+"""Reads of the orders collection for organiser reports.
+
+Totals per (day, promo code, status) are one aggregation (``$group`` works on
+mongoeco as on MongoDB). Per-ticket figures (tiers, check-ins, the CSV export) come
+from a cursor that fetches ``batch_size`` orders at a time with only the fields they
+need (never the QR payloads), so memory stays bounded by a batch, whatever the size
+of the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+SALES_STATUSES = ("confirmed", "refunding", "refunded")
+TICKET_FIELDS = dict.fromkeys(
+    [
+        *("user_id", "created_at", "currency", "promo_code"),
+        *("tickets.ticket_id", "tickets.seat", "tickets.area", "tickets.owner_id"),
+        *("tickets.checked_in_at", "tickets.transferred_at"),
+    ],
+    1,
+)
+
+
+class ReportsRepo:
+    """Report queries of one orders collection."""
+
+    def __init__(self, orders: AsyncCollection[dict[str, Any]]) -> None:
+        self.orders = orders
+
+    async def totals(self, event_id: str) -> list[dict[str, Any]]:
+        """One row per (UTC day, promo code, status): orders, tickets and amount."""
+        day = {"$dateToString": {"format": "%Y-%m-%d", "date": "$created_at"}}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"event_id": event_id, "status": {"$in": list(SALES_STATUSES)}}},
+            {
+                "$group": {
+                    "_id": {"day": day, "promo": "$promo_code", "status": "$status"},
+                    "orders": {"$sum": 1},
+                    "tickets": {"$sum": {"$size": {"$ifNull": ["$tickets", []]}}},
+                    "amount": {"$sum": "$amount"},
+                }
+            },
+        ]
+        return await (await self.orders.aggregate(pipeline)).to_list()
+
+    async def confirmed_tickets(
+        self, event_id: str, batch_size: int = 2
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The event's confirmed orders, oldest first, with their tickets' report
+        fields; ``batch_size`` orders per round trip (an order may hold 10,000)."""
+        query = {"event_id": event_id, "status": "confirmed"}
+        cursor = self.orders.find(query, TICKET_FIELDS, batch_size=batch_size).sort("_id", 1)
+        async with cursor:
+            async for order in cursor:
+                yield order
