@@ -106,5 +106,8 @@ async def test_admission_follows_the_rate_in_real_time(tmp_path: Path) -> None:
     # The bucket starts empty, so never above; at most a couple of ticks behind.
     assert expected - rate * 2 * TICK_S / 60 - 1 <= admitted <= expected + 1, (admitted, expected)
     views = (await router.views(event_id, accounts))["views"]
-    assert sum(v["status"] == "admitted" for v in views) == admitted
+    # The timer keeps admitting between the two reads: the places agree with the summary
+    # at least, and with the rate at the later moment at most.
+    ceiling = rate * (time.time() - summary["opened_at"]) / 60 + 1
+    assert admitted <= sum(v["status"] == "admitted" for v in views) <= ceiling
     await router.close()
