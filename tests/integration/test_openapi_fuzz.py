@@ -194,6 +194,7 @@ def target(
         _ok(http.post(f"{url}/v1/events/{published}/publish", headers=creator))
         draft = _ok(http.post(f"{url}/v1/events", json=event, headers=creator), 201)["id"]
         plain = _ok(http.get(f"{url}/v1/users/me", headers=accounts["user"]))["id"]
+        org = _ok(http.post(f"{url}/v1/organisers", json={"name": "Fuzz"}, headers=creator), 201)
         holds = [
             _ok(
                 http.post(
@@ -219,6 +220,7 @@ def target(
                 "user_id": [plain],
                 "payment_id": [payment],
                 "order_id": [payment],  # an order's id is its payment's
+                "organiser_id": [org["id"]],  # the event_creator owns it
             },
         )
     asyncio.run(delete_worker_queues(settings))
