@@ -91,11 +91,16 @@ class Offers:
         return made
 
     async def offer_next(self, event_id: str) -> int:
-        made = 0
+        made, full = 0, set[str]()  # places found sold out while scanning
         for entry in await self.repo.waiting(event_id, SCAN):
+            place = entry.get("area") or entry.get("section") or "*"
+            if place in full:
+                continue
             try:
                 held = await self._hold(event_id, entry)
-            except NOT_NOW:
+            except NOT_NOW as exc:
+                if isinstance(exc, SoldOutError) and exc.available == 0:
+                    full.add(place)  # nothing left there: ask no more for that place
                 continue
             except NOT_EVER as exc:  # the venue changed under the entry: it cannot be served
                 await self.repo.move(entry["_id"], "waiting", "lapsed", reason=repr(exc))
