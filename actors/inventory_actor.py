@@ -115,6 +115,10 @@ class InventoryActor:
         self._start_background()
         return availability(self.core.inv)
 
+    async def promo_uses(self) -> dict[str, int]:
+        """Live or sold holds per promo code (a quota ledger counts none)."""
+        return dict(getattr(self.core.inv, "promo_uses", {}))
+
     async def seats(self) -> dict[str, Any]:
         return seat_states(self.core.inv)
 

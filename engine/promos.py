@@ -22,7 +22,7 @@ from engine.venue import SaleTerms
 # Slotted, not frozen: built on the hot path, like the commands (see commands.py).
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Promo:
     """A code's terms as of the request: its limit, discount and the tiers it unlocks.
 
@@ -30,6 +30,12 @@ class Promo:
     half up); ``amount_off`` comes off per place, never below zero. A code with neither
     is an access code: it only unlocks ``unlocks`` (names of hidden price tiers).
     """
+
+    def __repr__(self) -> str:
+        # The command fingerprint (commands.fingerprint) is built from reprs: a retry
+        # with the same idempotency key and code is the same request even if the
+        # organiser changed the code's terms in between, so only the code counts.
+        return f"Promo({self.code!r})"
 
     code: str
     limit: int | None = None

@@ -81,3 +81,6 @@ class PromoPublic(BaseModel):
     presale: bool = False
     disabled: bool = False
     created_at: datetime
+    uses: int | None = Field(
+        None, description="Live or sold reservations using it (null: the event is not open)"
+    )

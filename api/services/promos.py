@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from actors.errors import InventoryNotFoundError, InventoryUnavailableError
+from actors.router import InventoryRouter
 from api.errors import Conflict, Invalid, NotFound
 from api.pagination import Page, decode_cursor, encode_cursor
 from api.principal import Principal
@@ -73,9 +75,10 @@ def check_window(doc: dict[str, Any], now: datetime) -> None:
 class PromoService:
     """Create, list and change an event's codes; resolve a code for a reservation."""
 
-    def __init__(self, repo: PromosRepo, events: Any) -> None:
+    def __init__(self, repo: PromosRepo, events: Any, router: InventoryRouter) -> None:
         self.repo = repo
         self.events = events  # the catalog's EventService: who may manage an event
+        self.router = router
 
     async def create(self, user: Principal, event_id: str, body: PromoCreate) -> PromoPublic:
         event = await self.events._managed(user, event_id)
@@ -108,7 +111,11 @@ class PromoService:
             raise Invalid("The cursor is malformed.", code="invalid_cursor")
         docs = await self.repo.page(event_id, after, limit + 1)
         more = len(docs) > limit
-        items = [PromoPublic(**d) for d in docs[:limit]]
+        uses = await self.uses(event_id)
+        items = [
+            PromoPublic(**d, uses=None if uses is None else uses.get(d["code"], 0))
+            for d in docs[:limit]
+        ]
         return Page(
             items=items, next_cursor=encode_cursor({"code": items[-1].code}) if more else None
         )
@@ -133,6 +140,19 @@ class PromoService:
             current = await self.repo.update(event_id, current["code"], changes) or current
         return PromoPublic(**current)
 
+    async def uses(self, event_id: str) -> dict[str, int] | None:
+        """Uses per code, summed over the event's inventories; None before it opens."""
+        try:
+            route = await self.router.route(event_id)
+            total: dict[str, int] = {}
+            for shard in range(len(route.maps)):
+                counts = await self.router.call(route.stream(shard), "promo_uses")
+                for code, n in counts.items():
+                    total[code] = total.get(code, 0) + n
+            return total
+        except (InventoryNotFoundError, InventoryUnavailableError):
+            return None  # a draft has no inventory; a busy one answers the next read
+
     async def resolve(self, event_id: str, code: str, now: datetime) -> tuple[Promo, bool]:
         """A buyer's code for a reservation: the engine's ``Promo`` and whether it opens
         the presale; 422 unknown or out of its window, 409 disabled."""
@@ -149,6 +169,6 @@ async def promo_service(container: Container) -> PromoService:
     if service is None:
         repo = PromosRepo(container.db("catalog"), container.settings.event_cache_s)
         await repo.ensure_indexes()
-        service = PromoService(repo, container.catalog.events)
+        service = PromoService(repo, container.catalog.events, container.router)
         service = container.extras.setdefault("promos", service)
     return service

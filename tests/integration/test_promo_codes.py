@@ -109,6 +109,8 @@ async def test_1000_concurrent_uses_of_a_100_use_code_give_exactly_100(api: Api)
     )
     view = (await api.client.get(f"/v1/events/{event_id}/availability")).json()
     assert view["areas"]["FLOOR"]["held"] == 100  # refusals held nothing
+    listed = await api.client.get(f"/v1/events/{event_id}/promo-codes", headers=creator["headers"])
+    assert listed.json()["items"][0]["uses"] == 100
     # A released hold gives its use back: one more buyer gets the code, then no one.
     owner = next(i for i, r in enumerate(responses) if r.status_code == 201)
     gone = await api.client.delete(
@@ -245,3 +247,27 @@ async def test_organiser_endpoints(api: Api) -> None:
         assert r.status_code == 403, (method, r.text)
     missing = await api.client.patch(f"{url}/ZZZ", headers=creator["headers"], json={})
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("api", [{"seats_per_shard": 1_000}], indirect=True)
+async def test_sharded_event_takes_unlimited_codes_and_refuses_limited_ones(api: Api) -> None:
+    creator = await api.user("event_creator")
+    event_id = await promo_event(api, creator)  # 2,030 places: three shard actors
+    await add_code(api, creator, event_id, code="CAPPED", max_uses=5, discount_type="fixed",
+                   discount_value=100)  # fmt: skip
+    await add_code(api, creator, event_id, code="OPEN10", discount_type="percentage",
+                   discount_value=10, unlocks_tiers=["Backstage"])  # fmt: skip
+    buyer = bearer(api, "sharded")
+    capped = await reserve(
+        api, buyer, event_id=event_id, area="FLOOR", quantity=1, promo_code="CAPPED"
+    )
+    assert (capped.status_code, capped.json()["code"]) == (422, "promo_unsupported")
+    locked = await reserve(api, buyer, event_id=event_id, seats=["VIP-1-1"])
+    assert locked.status_code == 403  # hidden in its shard too
+    vip = await reserve(api, buyer, event_id=event_id, seats=["VIP-1-1"], promo_code="OPEN10")
+    assert vip.status_code == 201 and vip.json()["total"]["amount"] == 8100, vip.text
+    floor = await reserve(api, buyer, event_id=event_id, area="FLOOR", quantity=2,
+                          promo_code="OPEN10")  # fmt: skip
+    assert floor.status_code == 201 and floor.json()["total"]["amount"] == 6300, floor.text
+    listed = await api.client.get(f"/v1/events/{event_id}/promo-codes", headers=creator["headers"])
+    assert {c["code"]: c["uses"] for c in listed.json()["items"]} == {"CAPPED": 0, "OPEN10": 2}

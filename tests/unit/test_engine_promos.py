@@ -85,6 +85,8 @@ def test_idempotent_replay_and_key_reuse_with_another_code() -> None:
     cmd = HoldArea("a", "FLOOR", 1, "k", Promo("X", limit=1))
     first = inv.handle(cmd, NOW)[0]
     assert inv.handle(HoldArea("a", "FLOOR", 1, "k", Promo("X", limit=1)), NOW) == (first, ())
+    # The organiser changed the code's terms meanwhile: still the same request.
+    assert inv.handle(HoldArea("a", "FLOOR", 1, "k", Promo("X", 5, 10)), NOW) == (first, ())
     with pytest.raises(IdempotencyKeyReusedError):
         inv.handle(HoldArea("a", "FLOOR", 1, "k", Promo("Y")), NOW)
 
