@@ -49,6 +49,11 @@ class WaitingListRepository:
         query = {"event_id": event_id, "user_id": user_id, "status": {"$in": list(ACTIVE)}}
         return await self.entries.find_one(query)
 
+    async def any_active(self, event_id: str) -> bool:
+        """Whether anyone waits for (or holds an offer of) this event: most events, none."""
+        query = {"event_id": event_id, "status": {"$in": list(ACTIVE)}}
+        return await self.entries.find_one(query, {"_id": 1}) is not None
+
     async def position(self, entry: dict[str, Any]) -> int:
         """1 for the next in line; counts the waiting entries that joined before."""
         earlier = {"event_id": entry["event_id"], "status": "waiting"}

@@ -26,6 +26,9 @@ class FakeRepo:
         self.entries.append({**entry, "status": "waiting", "offers": 0, "offer": None})
         return self.entries[-1]
 
+    async def any_active(self, event_id: str) -> bool:
+        return any(e["status"] in ("waiting", "offered") for e in self.entries)
+
     async def seen(self, message_id: str) -> bool:
         return message_id in self.processed
 
@@ -148,3 +151,10 @@ def test_a_paid_offer_is_claimed() -> None:
 
     asyncio.run(run())
     assert b["status"] == "claimed"
+
+
+def test_messages_of_events_nobody_waits_for_change_and_remember_nothing() -> None:
+    repo, inventory, bus = FakeRepo(), FakeInventory(free=3), FakeBus()
+    offers = Offers(repo, inventory, bus)  # type: ignore[arg-type]
+    assert asyncio.run(offers.handle("HoldExpired", returned(1), "ev1:1")) == 0
+    assert (repo.processed, bus.sent, inventory.free) == (set(), [], 3)

@@ -76,7 +76,8 @@ class Offers:
         event_id, stream = str(body.get("event_id") or ""), str(body.get("stream") or "")
         if not event_id or not stream or not isinstance(body.get("hold_id"), int):
             raise PermanentError(f"malformed {kind}: {body!r}")
-        if await self.repo.seen(message_id):
+        # One read for the common case (nobody waits for this event), then the dedup.
+        if not await self.repo.any_active(event_id) or await self.repo.seen(message_id):
             return 0
         changed, made = False, 0
         entry = await self.repo.by_hold(stream, body["hold_id"])
