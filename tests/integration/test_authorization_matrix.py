@@ -448,6 +448,21 @@ async def verify_check_in_effect(world: World, caller: str, r: httpx.Response) -
     assert seen.json()["status"] == expected, f"{caller} checked in a ticket"
 
 
+async def prepare_transfer(world: World, caller: str) -> Call:
+    """Each caller tries to send `user`'s fresh ticket to `other_user`."""
+    ticket = await new_ticket(world)
+    world.notes[f"transfer-{caller}"] = ticket["ticket_id"]
+    body = {"to_email": world.users["other_user"]["email"]}
+    return Call(f"/v1/tickets/{ticket['ticket_id']}/transfer", {"json": body})
+
+
+async def verify_transfer_effect(world: World, caller: str, r: httpx.Response) -> None:
+    """Only the holder's transfer moved the ticket."""
+    ticket_id = world.notes[f"transfer-{caller}"]
+    seen = await world.client.get(f"/v1/tickets/{ticket_id}", headers=world.headers("user"))
+    assert (seen.status_code == 404) == (caller == "user"), f"{caller} moved `user`'s ticket"
+
+
 async def queue_event(world: World) -> str:
     """One event with its waiting room on (the owner set it up), made once: joins and
     places are tried on it; admission is quick (a thousand at a time), so streams end."""
@@ -754,6 +769,20 @@ MATRIX: list[Scenario] = [
         "POST", "/v1/tickets/{ticket_id}/check-in", "user's fresh ticket",
         row(401, 403, 404, 404, ALLOW, ALLOW), prepare_check_in, verify_check_in_effect,
     ),
+    Scenario(
+        "POST", "/v1/tickets/{ticket_id}/transfer", "user's fresh ticket",
+        row(401, ALLOW, 404, 404, 404, 404),  # the holder only; nobody else learns of it
+        prepare_transfer, verify_transfer_effect,
+    ),
+    # reports: the event's owner (or a member with view_reports) and admins
+    *[
+        Scenario(
+            "GET", f"/v1/events/{{event_id}}/reports/{report}", which, expect,
+            fixed(f"/v1/events/{{{which}_id}}/reports/{report}"),
+        )
+        for report in ("sales", "check-ins", "tickets.csv")
+        for which, expect in (("published", MANAGE_PUBLISHED), ("draft", MANAGE_DRAFT))
+    ],
     # webhooks: organisers subscribe to their own events; a subscription is its owner's
     Scenario(
         "POST", "/v1/webhooks", "owner's published event", row(401, 403, 403, 403, ALLOW, ALLOW),
