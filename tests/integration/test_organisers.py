@@ -169,6 +169,17 @@ async def test_the_audit_log_is_admins_only_paginated_and_append_only(api: Api) 
     bad = await api.client.get("/v1/admin/audit", params={"cursor": "nope"},
                                headers=admin["headers"])  # fmt: skip
     refused(bad, 422, "invalid_cursor")
+    # A role change is an admin action: audited with the roles before and after.
+    granted = await api.client.patch(f"/v1/admin/users/{user['id']}/roles",
+                                     json={"roles": ["event_creator", "user"]},
+                                     headers=admin["headers"])  # fmt: skip
+    assert granted.status_code == 200, granted.text
+    [roles] = await audit(api, admin, target=user["id"], action="user.roles")
+    assert (roles["actor_id"], roles["before"], roles["after"]) == (
+        admin["id"],
+        {"roles": ["user"]},
+        {"roles": ["event_creator", "user"]},
+    )
     # Append-only: the repository has no way to change or remove an entry.
     methods = {n for n, _ in inspect.getmembers(AuditRepository, inspect.isfunction)}
     assert methods == {"__init__", "ensure_indexes", "append", "page"}, methods
