@@ -55,19 +55,22 @@ async def send(
     headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
     started = time.monotonic()
     deadline = started + deadline_s
+    last = "nothing"
     while True:
         try:
             response = await client.request(method, url, headers=headers, json=body, timeout=30)
             if response.status_code not in RETRYABLE:
-                ledger.outcomes[f"{method} {response.status_code}"] += 1
+                ledger.outcomes[f"{method} {url} {response.status_code}"] += 1
                 ledger.slowest_s = max(ledger.slowest_s, time.monotonic() - started)
                 return response
-            ledger.outcomes[f"{method} retry {response.status_code}"] += 1
+            last = f"{response.status_code} {response.text[:300]}"
+            ledger.outcomes[f"{method} {url} retry {response.status_code}"] += 1
         except httpx.TransportError as exc:  # the API went away mid-request: ask again
-            ledger.outcomes[f"{method} retry {type(exc).__name__}"] += 1
+            last = repr(exc)
+            ledger.outcomes[f"{method} {url} retry {type(exc).__name__}"] += 1
         ledger.retries += 1
         if time.monotonic() > deadline:
-            raise AssertionError(f"{method} {url}: no final answer in {deadline_s:.0f} s")
+            raise AssertionError(f"{method} {url}: no final answer in {deadline_s:.0f} s: {last}")
         await asyncio.sleep(0.2 + random.random() * 0.3)
 
 
