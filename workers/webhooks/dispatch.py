@@ -8,6 +8,7 @@ again. After the last retry, the message is dead-lettered and can be replayed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -57,7 +58,7 @@ class Dispatcher:
         if not event_id:
             raise PermanentError(f"{kind} without an event_id")
         content = payload(kind, body, message_id)
-        sent, failed = 0, []
+        owed = []
         for sub in await self.repo.matching(event_id, kind):
             if sub.get("event_id") is None and not await self.managers.manages(
                 sub["owner_id"], event_id
@@ -65,10 +66,13 @@ class Dispatcher:
                 continue  # an all-events subscription of someone else's organiser account
             if await self.repo.delivered(sub["_id"], message_id):
                 continue  # an earlier attempt of this message reached it
-            if await self._deliver(sub, kind, message_id, content):
-                sent += 1
-            else:
-                failed.append(str(sub["_id"]))
+            owed.append(sub)
+        # Side by side: one slow receiver costs the others nothing (each request is bounded).
+        results = await asyncio.gather(
+            *(self._deliver(sub, kind, message_id, content) for sub in owed)
+        )
+        failed = [str(sub["_id"]) for sub, ok in zip(owed, results, strict=True) if not ok]
+        sent = len(owed) - len(failed)
         if failed:
             raise DeliveryFailed(f"{kind} {message_id} not delivered to {', '.join(failed)}")
         return sent
