@@ -97,6 +97,7 @@ class EventsRepo:
         limit: int,
         status: str | None = None,
         owner_id: str | None = None,
+        organiser_ids: list[str] | None = None,
         q: str | None = None,
         category: str | None = None,
         city: str | None = None,
@@ -104,7 +105,8 @@ class EventsRepo:
         starts_to: datetime | None = None,
         after: tuple[datetime, ObjectId] | None = None,
     ) -> list[dict[str, Any]]:
-        """Up to ``limit`` events matching every given filter, by (starts_at, _id)."""
+        """Up to ``limit`` events matching every given filter, by (starts_at, _id).
+        With ``organiser_ids``, ``owner_id``'s events are also those of these organisers."""
         # Words only: $text's phrase and negation syntax is not part of our contract, and
         # a query of punctuation alone ("-", '"') is an error to $text; it matches nothing.
         words = re.findall(r"\w+", q or "")[:10]
@@ -119,6 +121,10 @@ class EventsRepo:
         if starts_from or starts_to:
             query["starts_at"] = {k: v for k, v in span.items() if v is not None}
         clauses: list[dict[str, Any]] = []
+        if owner_id is not None and organiser_ids:
+            del query["owner_id"]
+            theirs = [{"owner_id": owner_id}, {"organiser_id": {"$in": organiser_ids}}]
+            clauses.append({"$or": theirs})
         if after is not None:
             at, oid = after
             later = [{"starts_at": {"$gt": at}}, {"starts_at": at, "_id": {"$gt": oid}}]

@@ -48,6 +48,11 @@ class OrganisersRepo:
         members = (doc or {}).get("members") or []
         return next((m for m in members if m.get("user_id") == user_id), None)
 
+    async def ids_of_member(self, user_id: str, cap: int = 500) -> list[str]:
+        """The ids of the organisers ``user_id`` belongs to (at most ``cap``)."""
+        found = self.collection.find({"members.user_id": user_id}, {"_id": 1}).limit(cap)
+        return [str(doc["_id"]) for doc in await found.to_list()]
+
     async def of_member(
         self, user_id: str, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:

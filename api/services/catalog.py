@@ -64,6 +64,6 @@ async def start_catalog(container: Container) -> Catalog:
             access=container.organisers,
             audit=container.audit,
         ),
-        search=EventSearch(events_repo),
+        search=EventSearch(events_repo, container.organisers),
         views=EventViews(events_repo, container.router, settings.seats_cache_s),
     )

@@ -2,8 +2,9 @@
 
 Ordered by ``(starts_at, id)`` with keyset cursors, so paging through while events
 are created or published never skips or repeats one. ``mine=true`` lists every event
-the caller owns whatever its status (drafts, cancelled); it needs a caller, and an
-admin gets their own events too (the public filters still apply).
+the caller owns, or that belongs to an organiser they are a member of, whatever its
+status (drafts, cancelled); it needs a caller, and an admin gets their own events too
+(the public filters still apply).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api.repositories.events import EventsRepo
 from api.schemas.events import Category, EventPublic
 from api.services.catalog_rules import now_ms
 from api.services.events import event_public
+from api.services.organisers import OrganiserAccess
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +40,22 @@ class EventQuery:
 class EventSearch:
     """Runs searches against the events repository."""
 
-    def __init__(self, events: EventsRepo) -> None:
-        self.events = events
+    def __init__(self, events: EventsRepo, access: OrganiserAccess | None = None) -> None:
+        self.events, self.access = events, access
 
     async def search(
         self, user: Principal | None, query: EventQuery, limit: int, cursor: str | None
     ) -> Page[EventPublic]:
         if query.mine and user is None:
             raise Unauthorized("mine=true lists your own events: sign in.")
+        teams = None
+        if query.mine and user is not None and self.access is not None:
+            teams = await self.access.organiser_ids(user)
         docs = await self.events.search(
             limit=limit + 1,
             status=None if query.mine else "published",
             owner_id=user.id if query.mine and user is not None else None,
+            organiser_ids=teams,
             q=query.q.strip() if query.q and query.q.strip() else None,
             category=str(query.category) if query.category else None,
             city=query.city.strip() if query.city and query.city.strip() else None,

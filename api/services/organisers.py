@@ -50,6 +50,10 @@ class OrganiserAccess:
         member = await self.organisers.member(organiser_id, principal.id)
         return member is not None and (permission is None or permission in member["permissions"])
 
+    async def organiser_ids(self, principal: Principal) -> list[str]:
+        """The organisers ``principal`` is a member of (their events are also theirs)."""
+        return await self.organisers.ids_of_member(principal.id)
+
     async def require(
         self, principal: Principal, organiser_id: str, permission: Permission
     ) -> dict[str, Any]:

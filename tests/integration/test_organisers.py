@@ -59,6 +59,9 @@ async def test_members_act_by_their_permissions_and_every_action_is_audited(api:
     # The draft: the team sees it, a stranger does not even learn it exists.
     assert (await api.client.get(url, headers=viewer["headers"])).status_code == 200
     refused(await api.client.get(url, headers=stranger["headers"]), 404, "not_found")
+    for caller, expected in ((viewer, [event["id"]]), (stranger, []), (owner, [event["id"]])):
+        mine = await api.client.get("/v1/events?mine=true", headers=caller["headers"])
+        assert [e["id"] for e in mine.json()["items"]] == expected, mine.text
     edit = {"description": "Doors at 19:00"}
     refused(await api.client.patch(url, json=edit, headers=viewer["headers"]), 403, "forbidden")
     refused(await api.client.patch(url, json=edit, headers=stranger["headers"]), 404, "not_found")
