@@ -18,6 +18,7 @@ from api.pagination import Page, decode_cursor, encode_cursor
 from api.principal import Principal
 from api.repositories.promos import PromoExists, PromosRepo
 from api.schemas.promos import PromoCreate, PromoPublic, PromoUpdate
+from api.services.audit import NO_AUDIT, AuditEntry
 from api.services.catalog_rules import now_ms, to_ms
 from engine import Promo
 
@@ -100,6 +101,8 @@ class PromoService:
             await self.repo.insert(doc)
         except PromoExists as exc:
             raise PromoCodeExists(f"The event already has a code {body.code}.") from exc
+        after = {k: v for k, v in doc.items() if k not in ("event_id", "created_by")}
+        await self._audit(user, "promo_code.create", event, body.code, None, after)
         return PromoPublic(**doc)
 
     async def page(
@@ -123,7 +126,7 @@ class PromoService:
     async def update(
         self, user: Principal, event_id: str, code: str, body: PromoUpdate
     ) -> PromoPublic:
-        await self.events._managed(user, event_id)
+        event = await self.events._managed(user, event_id)
         changes = {k: getattr(body, k) for k in body.model_fields_set}
         current = await self.repo.get(event_id, code.upper())
         if current is None:
@@ -136,9 +139,30 @@ class PromoService:
         if start and end and end <= start:
             raise Invalid("`valid_until` must be after `valid_from`.", code="invalid_window")
         if changes:
+            before = {k: current.get(k) for k in changes}
             changes["updated_at"] = now_ms()
             current = await self.repo.update(event_id, current["code"], changes) or current
+            await self._audit(user, "promo_code.update", event, current["code"], before, changes)
         return PromoPublic(**current)
+
+    async def _audit(
+        self,
+        user: Principal,
+        action: str,
+        event: dict[str, Any],
+        code: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        """Organiser actions go to the audit log (the events service's, where it has one)."""
+        log = getattr(self.events, "audit", NO_AUDIT)
+        target = ("promo_code", f"{event['_id']}/{code}")
+        await log.append(
+            AuditEntry.by(
+                user, action, target, before=before, after=after,
+                organiser_id=event.get("organiser_id"),
+            )
+        )  # fmt: skip
 
     async def uses(self, event_id: str) -> dict[str, int] | None:
         """Uses per code, summed over the event's inventories; None before it opens."""

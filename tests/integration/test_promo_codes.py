@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.integration.api_support import Api, api
+from tests.integration.organiser_support import audit
 from tests.integration.ray_support import ray_local
 
 __all__ = ["api", "ray_local"]
@@ -247,6 +248,15 @@ async def test_organiser_endpoints(api: Api) -> None:
         assert r.status_code == 403, (method, r.text)
     missing = await api.client.patch(f"{url}/ZZZ", headers=creator["headers"], json={})
     assert missing.status_code == 404
+    off = await api.client.patch(f"{url}/bbb", headers=creator["headers"], json={"disabled": True})
+    assert off.status_code == 200 and off.json()["disabled"] is True
+    admin = await api.user("admin")
+    entries = await audit(api, admin, target=f"{event_id}/BBB")
+    assert [(e["action"], e["actor_id"]) for e in entries] == [
+        ("promo_code.update", creator["id"]),
+        ("promo_code.create", creator["id"]),
+    ]
+    assert entries[0]["before"] == {"disabled": False} and entries[0]["after"]["disabled"] is True
 
 
 @pytest.mark.parametrize("api", [{"seats_per_shard": 1_000}], indirect=True)
