@@ -34,6 +34,8 @@ TICKET_CHECKED_IN = "ticket.checked_in"
 # body: {ticket_id, order_id, event_id, user_id, seat (or null), area (or null), checked_in_at}
 WAITLIST_OFFERED = "waitlist.offered"
 # body: {entry_id, user_id, event_id, reservation_id, seats, area, quantity, expires_at}
+TICKET_TRANSFERRED = "ticket.transferred"
+# body: {ticket_id, event_id, event_title, from, to, to_email, version, at}  (user ids)
 HOLD_EXPIRED = "inventory.hold.expired"
 # on the inventory exchange (the actors' outbox): the journaled HoldExpired event,
 # {event_id, stream, seq, hold_id, at}; the customer is read from the inventory.

@@ -4,8 +4,9 @@ The ticket gets a new holder, a bumped version and a newly signed QR payload in 
 conditional update of its order (see ``TicketTransfers``); check-in then refuses the
 old payload (``ticket_superseded``). A recipient must already have an account: an
 unknown email is a 422 (``unknown_recipient``), no pending transfer is kept.
-A ``ticket.transferred`` message goes to the events exchange afterwards, best effort
-(the transfer stands if the broker is down; nothing consumes it yet).
+A ``ticket.transferred`` message goes to the events exchange afterwards (the
+notifications worker emails both parties), best effort: the transfer stands if the
+broker is down, and then nobody is emailed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from api.repositories.ticket_transfers import TicketTransfers
 from api.schemas.transfers import TicketTransferCreate, TicketTransferPublic
 from api.security.ticket_signer import TicketSigner
 from api.services.transfer_rules import check_transferable, holder_of, version_of
+from workers.messages import TICKET_TRANSFERRED
 
 log = logging.getLogger(__name__)
-TICKET_TRANSFERRED = "ticket.transferred"
 
 
 class TransferService:
@@ -67,7 +68,8 @@ class TransferService:
             order["_id"], ticket_id, version - 1, recipient.id, qr, {**record, "version": version}
         ):
             raise Conflict("The ticket changed meanwhile: read it again.", code="ticket_changed")
-        await self._announce({**record, "event_id": order["event_id"], "version": version})
+        about = {"event_id": order["event_id"], "event_title": event.get("title", "")}
+        await self._announce({**record, **about, "to_email": recipient.email, "version": version})
         return TicketTransferPublic(
             ticket_id=ticket_id,
             event_id=order["event_id"],

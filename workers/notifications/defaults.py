@@ -85,6 +85,23 @@ EMAIL: dict[str, dict[str, str]] = {
         'they pass to the next person in line: <a href="{{ reservation_url }}">'
         "{{ reservation_url }}</a></p>",
     },
+    "ticket_transferred_out": {
+        "subject": "Your ticket for " + EVENT + " was transferred",
+        "text": "Hello {{ user.name }},\n\nYou sent ticket {{ ticket_id }} for " + EVENT + " to "
+        "{{ to_email }}. It is no longer in your tickets and its old QR code will not be "
+        "accepted at the door.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>You sent ticket {{ ticket_id }} for "
+        + EVENT
+        + " to {{ to_email }}. It is no longer in your tickets and its old QR code will not "
+        "be accepted at the door.</p>",
+    },
+    "ticket_transferred_in": {
+        "subject": "A ticket for " + EVENT + " is yours",
+        "text": "Hello {{ user.name }},\n\nTicket {{ ticket_id }} for " + EVENT + " was "
+        "transferred to you. Its QR code is here:\n{{ url }}\n",
+        "html": "<p>Hello {{ user.name }},</p><p>Ticket {{ ticket_id }} for " + EVENT + " was "
+        'transferred to you. Its QR code is here: <a href="{{ url }}">{{ url }}</a></p>',
+    },
 }
 
 SMS: dict[str, dict[str, str]] = {
@@ -100,6 +117,8 @@ SMS: dict[str, dict[str, str]] = {
         "text": "Waiting list: places for " + EVENT + " are held for you until "
         "{{ expires_at }}. {{ reservation_url }}"
     },
+    "ticket_transferred_out": {"text": "Your ticket for " + EVENT + " went to {{ to_email }}."},
+    "ticket_transferred_in": {"text": "A ticket for " + EVENT + " is yours: {{ url }}"},
 }
 
 

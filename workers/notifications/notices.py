@@ -17,6 +17,7 @@ from workers.messages import (
     ORDER_CONFIRMED,
     ORDER_FAILED,
     ORDER_REFUNDED,
+    TICKET_TRANSFERRED,
     WAITLIST_OFFERED,
 )
 from workers.notifications.directory import Sources
@@ -126,6 +127,23 @@ async def waitlist_offered(body: dict[str, Any], sources: Sources, base_url: str
     return [Notice(str(_field(body, "user_id")), "waitlist_offer", context)]
 
 
+async def ticket_transferred(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    """A ticket changed hands: its sender is told it left (and that its old QR code is
+    void), its recipient that it is theirs, with the link to its new QR code."""
+    ticket_id = str(_field(body, "ticket_id"))
+    context = {
+        "ticket_id": ticket_id,
+        "event_id": str(_field(body, "event_id")),
+        "event_title": await _title(body, sources),
+        "to_email": body.get("to_email") or "",
+        "url": f"{base_url}/v1/tickets/{ticket_id}",
+    }
+    return [
+        Notice(str(_field(body, "from")), "ticket_transferred_out", context),
+        Notice(str(_field(body, "to")), "ticket_transferred_in", context),
+    ]
+
+
 Builder = Callable[[dict[str, Any], Sources, str], Awaitable[list[Notice]]]
 
 BUILDERS: dict[str, Builder] = {
@@ -135,5 +153,6 @@ BUILDERS: dict[str, Builder] = {
     EVENT_CANCELLED: event_cancelled,
     HOLD_EXPIRED: hold_expired,
     WAITLIST_OFFERED: waitlist_offered,
+    TICKET_TRANSFERRED: ticket_transferred,
     "HoldExpired": hold_expired,  # the outbox sets ``type`` to the domain event's name
 }
