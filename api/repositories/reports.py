@@ -47,6 +47,18 @@ class ReportsRepo:
         ]
         return await (await self.orders.aggregate(pipeline)).to_list()
 
+    async def batch_for(self, event_id: str, tickets_per_batch: int = 2_000) -> int:
+        """How many orders a cursor batch may hold so that it holds about
+        ``tickets_per_batch`` tickets: orders of one ticket come hundreds a round trip,
+        orders of a thousand (group sales) two at a time."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"event_id": event_id, "status": "confirmed"}},
+            {"$group": {"_id": None, "most": {"$max": {"$size": {"$ifNull": ["$tickets", []]}}}}},
+        ]
+        rows = await (await self.orders.aggregate(pipeline)).to_list()
+        most = max(1, int(rows[0]["most"] or 1)) if rows else 1
+        return max(1, min(1_000, tickets_per_batch // most))
+
     async def confirmed_tickets(
         self, event_id: str, batch_size: int = 2
     ) -> AsyncIterator[dict[str, Any]]:

@@ -51,7 +51,8 @@ class ReportService:
             days.setdefault(key["day"], Counter()).update(figures)
             promos.setdefault(key.get("promo"), Counter()).update(figures)
         tier_of, tiers = TierOf(event), Counter[str]()
-        async for order in self.reports.confirmed_tickets(event_id, batch_size=10):
+        batch = await self.reports.batch_for(event_id)
+        async for order in self.reports.confirmed_tickets(event_id, batch):
             tiers.update(tier_of(t) for t in order.get("tickets") or [])
         total = sum(days.values(), Counter[str]())
         return SalesReport(
@@ -75,7 +76,8 @@ class ReportService:
     async def check_ins(self, user: Principal, event_id: str) -> CheckInReport:
         event = await self._readable(user, event_id)
         tier_of, issued, used = TierOf(event), Counter[str](), Counter[str]()
-        async for order in self.reports.confirmed_tickets(event_id, batch_size=10):
+        batch = await self.reports.batch_for(event_id)
+        async for order in self.reports.confirmed_tickets(event_id, batch):
             for ticket in order.get("tickets") or []:
                 tier = tier_of(ticket)
                 issued[tier] += 1
@@ -90,13 +92,12 @@ class ReportService:
             per_tier=per_tier,
         )
 
-    async def tickets_csv(
-        self, user: Principal, event_id: str, batch_size: int = 2
-    ) -> AsyncIterator[str]:
+    async def tickets_csv(self, user: Principal, event_id: str) -> AsyncIterator[str]:
         """The CSV export's chunks; the permission is checked now, before any byte is
         sent (a refusal is a problem, not a broken download)."""
         event = await self._readable(user, event_id)
-        return csv_chunks(event, self.reports.confirmed_tickets(event_id, batch_size))
+        batch = await self.reports.batch_for(event_id)
+        return csv_chunks(event, self.reports.confirmed_tickets(event_id, batch))
 
     async def _readable(self, user: Principal, event_id: str) -> dict[str, Any]:
         event = await self.events.get(event_id)

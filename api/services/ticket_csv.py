@@ -78,10 +78,18 @@ def order_rows(order: dict[str, Any], tier_of: TierOf, currency: str) -> str:
 
 
 async def csv_chunks(
-    event: dict[str, Any], orders: AsyncIterator[dict[str, Any]]
+    event: dict[str, Any], orders: AsyncIterator[dict[str, Any]], chunk_chars: int = 65_536
 ) -> AsyncIterator[str]:
-    """The header line, then one chunk per order."""
-    yield ",".join(COLUMNS) + "\n"
+    """The header line and the rows, in chunks of about ``chunk_chars``: small orders
+    are gathered (not a network write per order), a large order is a chunk of its own."""
     tier_of, currency = TierOf(event), event.get("currency", "")
+    pending, size = [",".join(COLUMNS) + "\n"], 0
     async for order in orders:
-        yield order_rows(order, tier_of, currency)
+        rows = order_rows(order, tier_of, currency)
+        pending.append(rows)
+        size += len(rows)
+        if size >= chunk_chars:
+            yield "".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending)
