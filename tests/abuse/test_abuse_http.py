@@ -144,7 +144,7 @@ def aim_seat_map(case: Any) -> None:
 
 
 def run_workflow(
-    target: Target, identity: str, scenarios: int, steps: int
+    target: Target, identity: str, scenarios: int, steps: int, derandomize: bool = True
 ) -> tuple[Counter[str], bool]:
     """Run ``scenarios`` chained scenarios of up to ``steps`` calls as ``identity``;
     returns how many calls each operation and status got, and whether Hypothesis stopped
@@ -183,7 +183,7 @@ def run_workflow(
             settings=settings(
                 max_examples=scenarios,
                 stateful_step_count=steps,
-                derandomize=True,  # the same scenarios every run: a CI failure replays
+                derandomize=derandomize,  # default: the same scenarios each run (CI replays)
                 deadline=None,
                 database=None,
                 suppress_health_check=list(HealthCheck),
@@ -198,10 +198,10 @@ def run_workflow(
     return seen, stopped_early
 
 
-def stateful_row(scenarios: int, steps: int) -> Any:
+def stateful_row(name: str, load: str) -> Any:
     return recorded(
-        f"Stateful OpenAPI fuzzing ({scenarios} scenarios)",
-        load=f"{scenarios} derandomized scenarios of up to {steps} chained calls, as admin",
+        f"Stateful OpenAPI fuzzing ({name})",
+        load=load,
         fault="schemathesis state machine over all operations: inferred links plus the "
         "purchase path (venue > event > publish > reserve > pay) as OpenAPI links",
         checked="no 5xx; every error an RFC 9457 problem with type/title/status/detail/code",
@@ -223,21 +223,36 @@ def summarise(seen: Counter[str], stopped_early: bool) -> str:
 
 def test_stateful_fuzzing_bounded(target: Target) -> None:
     scenarios, steps = 25, 10
-    with stateful_row(scenarios, steps) as row:
+    load = f"{scenarios} derandomized scenarios of up to {steps} chained calls, as admin"
+    with stateful_row("bounded", load) as row:
         seen, stopped = run_workflow(target, "admin", scenarios, steps)
         row.inputs = sum(seen.values())
         row.result = summarise(seen, stopped)
 
 
+CALL_BUDGET = 4000  # calls of the long run (about a minute and a half on 2 busy cores)
+
+
 @pytest.mark.slow
 def test_stateful_fuzzing_long(target: Target) -> None:
     scenarios, steps = 150, 12
-    with stateful_row(scenarios, steps) as row:
+    load = (
+        f"{scenarios} derandomized scenarios of up to {steps} calls as admin, then random "
+        f"rounds of {scenarios} as event_creator, admin, user, up to {CALL_BUDGET} calls"
+    )
+    with stateful_row("long, slow", load) as row:
         seen, stopped = run_workflow(target, "admin", scenarios, steps)
-        as_creator, stopped_too = run_workflow(target, "event_creator", scenarios // 3, steps)
-        seen += as_creator
+        # Hypothesis stops a run when a replay meets a changed server: more rounds, random
+        # (not derandomized) so each explores anew, until the budget of calls is spent.
+        for round_ in range(6):
+            if sum(seen.values()) >= CALL_BUDGET:
+                break
+            identity = ("event_creator", "admin", "user")[round_ % 3]
+            more, stopped_again = run_workflow(target, identity, scenarios, steps, False)
+            seen += more
+            stopped = stopped or stopped_again
         row.inputs = sum(seen.values())
-        row.result = summarise(seen, stopped or stopped_too) + " (and a third as event_creator)"
+        row.result = summarise(seen, stopped) + " (rounds as admin, event_creator, user)"
 
 
 # -- bodies ---------------------------------------------------------------------------------
