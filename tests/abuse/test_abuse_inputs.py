@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -141,8 +142,29 @@ async def world(
             )
 
 
-def json_targets(world: World) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """Every operation that takes a JSON body: (method, path, caller, a valid body)."""
+type Target = tuple[str, str, str, dict[str, Any]]  # method, path, caller, a valid body
+
+
+def json_targets(world: World) -> list[Target]:
+    """Every operation that takes a JSON body, with a valid body written by hand (so only
+    the injected value is wrong), then any the OpenAPI declares beyond these."""
+    listed = written_json_targets(world)
+    covered = {(method, template) for method, template in WRITTEN_TEMPLATES}
+    return listed + declared_json_targets(world, covered)
+
+
+# The templates of the hand-written targets below (their paths carry real ids).
+WRITTEN_TEMPLATES = [
+    ("POST", "/v1/auth/register"), ("POST", "/v1/auth/login"), ("POST", "/v1/auth/refresh"),
+    ("POST", "/v1/auth/logout"), ("PATCH", "/v1/users/me"),
+    ("PATCH", "/v1/admin/users/{user_id}/roles"), ("POST", "/v1/venues"), ("POST", "/v1/events"),
+    ("PATCH", "/v1/events/{event_id}"), ("POST", "/v1/tickets/reserve"),
+    ("POST", "/v1/payments/process"), ("POST", "/v1/tickets/{ticket_id}/check-in"),
+    ("PUT", "/v1/events/{event_id}/waiting-room"),
+]  # fmt: skip
+
+
+def written_json_targets(world: World) -> list[Target]:
     return [
         ("POST", "/v1/auth/register", "anonymous",
          {"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "correct horse 42",
@@ -170,6 +192,41 @@ def json_targets(world: World) -> list[tuple[str, str, str, dict[str, Any]]]:
          {"enabled": True, "rate_per_minute": 60, "max_active": 10,
           "admission_ttl_seconds": 300, "access_list": ["fan@example.com"]}),
     ]  # fmt: skip
+
+
+def declared_json_targets(world: World, covered: set[tuple[str, str]]) -> list[Target]:
+    """The OpenAPI's other JSON-body operations (ones added after the list above): a body
+    from the schema's first example (or placeholders), called as admin, path ids pointing
+    at the module's event or at nothing."""
+    document = world.api.app.openapi()
+    components = document.get("components", {}).get("schemas", {})
+    found: list[Target] = []
+    for template, item in document["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" not in content or (method.upper(), template) in covered:
+                continue
+            schema = content["application/json"]["schema"]
+            schema = components.get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+            examples = schema.get("examples") or [placeholder_body(schema)]
+            path = re.sub(r"\{event_id\}", world.event_id, template)
+            path = re.sub(r"\{[^}]+\}", "0" * 24, path)
+            found.append((method.upper(), path, "admin", dict(examples[0])))
+    return found
+
+
+def placeholder_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """A value for each of a body schema's simple members (strings "x", numbers 1)."""
+    body: dict[str, Any] = {}
+    for name, member in schema.get("properties", {}).items():
+        kinds = {m.get("type") for m in member.get("anyOf", [member])}
+        if "string" in kinds:
+            body[name] = "x"
+        elif kinds & {"integer", "number"}:
+            body[name] = 1
+        elif "boolean" in kinds:
+            body[name] = True
+    return body or {"name": "x"}
 
 
 def leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -204,9 +261,11 @@ def assert_no_leak(world: World) -> int:
 
 async def test_operator_injection_in_json_bodies(world: World) -> None:
     targets = json_targets(world)
+    operations = len({(method, path) for method, path, _, _ in targets})
     with recorded(
         "MongoDB operator injection: JSON bodies",
-        load=f"{len(targets)} JSON-body operations, each value (any depth) replaced in turn",
+        load=f"{operations} JSON-body operations (all the OpenAPI declares), each value (any "
+        "depth) replaced in turn",
         fault=", ".join(json.dumps(op) for op in OPERATORS[:5]) + ", $in, $nin; "
         "a top-level $where member; a body that is only an operator",
         checked="4xx problem for every one; no command to MongoDB carries an injected operator",
