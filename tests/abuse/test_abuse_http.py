@@ -32,7 +32,7 @@ from schemathesis.checks import not_a_server_error
 from api.main import create_app
 from api.settings import Settings
 from tests.abuse.abuse_support import recorded
-from tests.integration.test_openapi_fuzz import (
+from tests.integration.fuzz_support import (
     Target,
     aim,
     problem_details,
