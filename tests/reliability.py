@@ -20,6 +20,7 @@ from pathlib import Path
 
 REPORT_PATH = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
 AREAS = ("fault", "abuse")
+SUITES = {"faults": "fault", "abuse": "abuse"}  # folder -> area
 
 
 @dataclass
@@ -146,7 +147,7 @@ def add_unrecorded_failures() -> None:
     """A fault/abuse test that failed before recording its row still shows, as failed."""
     recorded = {row.nodeid for row in ROWS}
     for nodeid, outcome in OUTCOMES.items():
-        area = next((a for a in AREAS if f"tests/{a}s/" in nodeid), None)
+        area = next((a for folder, a in SUITES.items() if f"tests/{folder}/" in nodeid), None)
         if area and outcome.startswith("fail") and nodeid not in recorded:
             name = nodeid.rsplit("::", 1)[-1]
             ROWS.append(
