@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -178,6 +179,20 @@ async def _inventory_unavailable(request: Request, exc: Exception) -> ProblemRes
     )
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    # MongoDB unreachable past its server-selection timeout: retryable, not a bug. A
+    # write that did land stays safe to retry through its Idempotency-Key.
+    log.warning("document store unavailable", extra={"path": request.url.path, "error": repr(exc)})
+    return problem(
+        request,
+        503,
+        "store_unavailable",
+        "The document store is unreachable; retry shortly.",
+        title="Temporarily unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _inventory_not_found(request: Request, exc: Exception) -> ProblemResponse:
     return problem(request, 409, "not_on_sale", "This event is not on sale.", title="Not on sale")
 
@@ -188,6 +203,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InventoryError, _inventory_error)
     app.add_exception_handler(InventoryUnavailableError, _inventory_unavailable)
     app.add_exception_handler(InventoryNotFoundError, _inventory_not_found)
+    app.add_exception_handler(ConnectionFailure, _store_unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from pymongo.errors import ServerSelectionTimeoutError
 
 from actors.errors import InventoryUnavailableError
 from api.errors import RateLimited
@@ -36,6 +37,7 @@ def app():
         "limit": LimitExceededError("at most 4", 4, 4),
         "busy": InventoryUnavailableError("journal down", 2.0),
         "slow": RateLimited("slow down", 7),
+        "mongo": ServerSelectionTimeoutError("127.0.0.1:27017: connection refused"),
     }
 
     @app.get("/raise/{name}")
@@ -68,6 +70,7 @@ def test_unhandled_error_is_a_500_problem_without_traceback(app) -> None:
         ("limit", 429, "limit_exceeded", None),
         ("busy", 503, "inventory_unavailable", "2"),
         ("slow", 429, "rate_limited", "7"),
+        ("mongo", 503, "store_unavailable", "2"),
     ],
 )
 def test_domain_errors_map_to_problems(
