@@ -29,7 +29,7 @@ async def get_webhooks(container: ContainerDep) -> WebhookService:
         await repo.ensure_indexes()
         container.extras["webhook_indexes"] = True
     production = container.settings.env == "production"
-    access = getattr(container, "organisers", None)
+    access = container.organisers
     return WebhookService(repo, container.catalog, production, access)
 
 

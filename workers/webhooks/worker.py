@@ -87,7 +87,7 @@ async def build(
     dispatcher = Dispatcher(
         repo,
         sender or HttpxSender(),
-        CatalogManagers(container.catalog, getattr(container, "organisers", None)),
+        CatalogManagers(container.catalog, container.organisers),
     )
     return WebhooksWorker(container.amqp_url, spec or queue_spec(container.settings), dispatcher)
 
