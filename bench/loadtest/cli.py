@@ -5,6 +5,11 @@ Examples::
     ticketing loadtest --base-url http://127.0.0.1:8000 --admin-email admin@example.com \\
         --admin-password change-me-please --seats 20000 --buyers 500 --duration 30
     ticketing loadtest --event-id 66f0... --mint-secret "$JWT_SECRET" --rate 2000 --json out.json
+
+Exit status: 0 the run stands; 1 the audit failed (oversold, counts that do not add
+up, holds unaccounted for); 2 the run could not be prepared or was stopped (the message
+says why and what it left); 3 the run is not valid: too many requests were refused for
+reasons not the sale's own (rate limits, tokens, invalid seats: bench.loadtest.verdict).
 """
 
 from __future__ import annotations
@@ -19,15 +24,27 @@ import aiohttp
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 
 from bench.loadtest import runner
 from bench.loadtest.audit import audit
+from bench.loadtest.ceiling import measure_ceiling
+from bench.loadtest.client import LoadTestError, call
+from bench.loadtest.layout import Layout, event_layout
 from bench.loadtest.report import final_table, live_table, summary
 from bench.loadtest.scenario import Scenario
-from bench.loadtest.setup import create_event, mint_tokens, register_buyers, stadium_layout
+from bench.loadtest.setup import (
+    cancel_event,
+    create_event,
+    mint_tokens,
+    register_buyers,
+    stadium_layout,
+)
 from bench.loadtest.stats import Totals
+from bench.loadtest.verdict import MAX_FOREIGN_SHARE
 
 Opt = typer.Option
+AUDIT_FAILED, NOT_RUN, NOT_VALID = 1, 2, 3
 
 
 def parse_mix(text: str) -> dict[str, float]:
@@ -44,7 +61,9 @@ def parse_mix(text: str) -> dict[str, float]:
 
 def loadtest(
     base_url: Annotated[str, Opt(help="the API under test")] = "http://127.0.0.1:8000",
-    event_id: Annotated[str | None, Opt(help="an on-sale event; else one is created")] = None,
+    event_id: Annotated[
+        str | None, Opt(help="an on-sale event (its seat map is read); else one is created")
+    ] = None,
     seats: Annotated[int, Opt(help="seats of the created event")] = 20_000,
     admin_email: Annotated[str | None, Opt(help="creates the event")] = None,
     admin_password: Annotated[str | None, Opt()] = None,
@@ -59,34 +78,83 @@ def loadtest(
     mix: Annotated[str, Opt(help="operation weights")] = "reserve_seats=45,reserve_quantity=45,"
     "availability=10",
     processes: Annotated[int, Opt(help="load generating processes")] = 2,
+    calibrate: Annotated[
+        float, Opt(help="seconds measuring the generator's own ceiling on /health; 0: skip")
+    ] = 3.0,
+    max_refused: Annotated[
+        float, Opt(help="share of requests refused not by the sale (429...) a valid run allows")
+    ] = MAX_FOREIGN_SHARE,
     json_out: Annotated[Path | None, Opt("--json", help="write the report here")] = None,
 ) -> None:
     """Run an on-sale load against the API, then audit the result."""
     console = Console()
     weights = parse_mix(mix)
-    layout = stadium_layout(seats)
-    if event_id is None:
-        if not (admin_email and admin_password):
-            raise typer.BadParameter("give --event-id, or --admin-email/--admin-password")
-        token = asyncio.run(_login(base_url, admin_email, admin_password))
-        event_id = asyncio.run(create_event(base_url, token, layout))
-        console.print(f"created event {event_id} with {seats:,} seats")
-    tokens = (
-        mint_tokens(mint_secret, buyers)
-        if mint_secret
-        else asyncio.run(register_buyers(base_url, buyers))
-    )
-    scenario = Scenario(
-        base_url,
-        event_id,
-        tokens,
-        layout,
-        sorted({s for s, _, _ in layout}),
-        concurrency=concurrency,
-        rate=rate,
-        duration_s=duration,
-        mix=weights,
-    )
+    if event_id is None and not (admin_email and admin_password):
+        raise typer.BadParameter("give --event-id, or --admin-email/--admin-password")
+    try:
+        if event_id is not None:
+            layout = asyncio.run(event_layout(base_url, event_id))
+            console.print(f"event {event_id}: {layout.seats:,} seats, areas {layout.areas}")
+        else:
+            layout = Layout.of_rows(stadium_layout(seats))
+            token = asyncio.run(_login(base_url, admin_email or "", admin_password or "", console))
+        # Buyers and the generator's ceiling before the event: a setup that fails here
+        # leaves nothing on sale.
+        tokens = (
+            mint_tokens(mint_secret, buyers)
+            if mint_secret
+            else asyncio.run(register_buyers(base_url, buyers))
+        )
+        ceiling = (
+            measure_ceiling(base_url, processes, concurrency, calibrate) if calibrate else None
+        )
+        if ceiling:
+            console.print(
+                f"generator ceiling: {ceiling['requests_per_s']:,.0f} requests/s on /health"
+            )
+    except LoadTestError as exc:
+        console.print(f"[red]load test not run:[/] {escape(str(exc))}")
+        raise typer.Exit(NOT_RUN) from None
+    created = event_id is None
+    try:
+        if event_id is None:
+            event_id = asyncio.run(create_event(base_url, token, layout.rows))
+            console.print(f"created event {event_id} with {seats:,} seats")
+        scenario = Scenario(
+            base_url,
+            event_id,
+            tokens,
+            layout.rows,
+            layout.sections,
+            layout.areas,
+            concurrency=concurrency,
+            rate=rate,
+            duration_s=duration,
+            max_seats=min(4, layout.limit or 4),
+            mix=weights,
+        )
+        result = _run(console, scenario, processes)
+        report = asyncio.run(audit(base_url, event_id, result.reservations))
+    except (LoadTestError, KeyboardInterrupt) as exc:
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        console.print(f"[red]load test stopped:[/] {escape(reason)}")
+        if created and event_id is not None:
+            console.print(_clean_up(base_url, token, event_id))
+        raise typer.Exit(NOT_RUN) from None
+    data = summary(result, report, ceiling, max_refused)
+    console.print(final_table(data))
+    for warning in data["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if json_out:
+        json_out.write_text(json.dumps(data, indent=2))
+    if not data["audit"]["ok"]:
+        raise typer.Exit(AUDIT_FAILED)
+    if not data["verdict"]["valid"]:
+        raise typer.Exit(NOT_VALID)
+
+
+def _run(console: Console, scenario: Scenario, processes: int) -> runner.Result:
+    """The run, with a live table of what the buyers see."""
     left: list[int | None] = [None]
     last = [0.0]
     with Live(console=console, refresh_per_second=4) as live:
@@ -97,30 +165,52 @@ def loadtest(
                 live.update(live_table(totals, elapsed, left[0]))
 
         def sold_out() -> bool:
-            left[0] = asyncio.run(_available(base_url, event_id))
+            left[0] = asyncio.run(_available(scenario.base_url, scenario.event_id))
             return left[0] == 0
 
-        result = runner.run(scenario, processes, sold_out=sold_out, on_tick=tick)
-    report = asyncio.run(audit(base_url, event_id, result.reservations))
-    data = summary(result, report)
-    console.print(final_table(data))
-    if json_out:
-        json_out.write_text(json.dumps(data, indent=2))
-    if not report["ok"]:
-        raise typer.Exit(1)
+        return runner.run(scenario, processes, sold_out=sold_out, on_tick=tick)
 
 
-async def _login(base_url: str, email: str, password: str) -> str:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"{base_url}/v1/auth/login", json={"email": email, "password": password}) as r,
-    ):
-        if r.status != 200:
-            raise typer.BadParameter(f"admin login failed: {r.status} {await r.text()}")
-        return (await r.json())["access_token"]
+def _clean_up(base_url: str, token: str, event_id: str) -> str:
+    """Cancel the event this run created; what was done, or what was left and how to end it."""
+    try:
+        asyncio.run(cancel_event(base_url, token, event_id))
+    except LoadTestError as exc:
+        return (
+            f"left on sale: the event {event_id} this run created ({escape(str(exc))}); "
+            f"cancel it with POST /v1/events/{event_id}/cancel"
+        )
+    return f"cancelled the event {event_id} this run created"
+
+
+async def _login(base_url: str, email: str, password: str, console: Console | None = None) -> str:
+    """An access token for the admin; a short 429 is waited out (Retry-After), a few times."""
+
+    def waiting(seconds: float) -> None:
+        if console is not None:
+            console.print(f"login rate-limited by the server: retrying in {seconds:g} s")
+
+    async with aiohttp.ClientSession() as http:
+        tokens = await call(
+            http,
+            "POST",
+            f"{base_url}/v1/auth/login",
+            f"logging in as {email}",
+            body={"email": email, "password": password},
+            attempts=4,
+            max_wait_s=30.0,
+            on_wait=waiting,
+        )
+    if not isinstance(tokens, dict) or "access_token" not in tokens:
+        raise LoadTestError(f"logging in as {email}: the answer has no access_token")
+    return tokens["access_token"]
 
 
 async def _available(base_url: str, event_id: str) -> int | None:
+    """Seats left, or None when the server does not say (the run goes on to its deadline)."""
     url = f"{base_url}/v1/events/{event_id}/availability"
-    async with aiohttp.ClientSession() as http, http.get(url) as r:
-        return (await r.json()).get("available") if r.status == 200 else None
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as r:
+            return (await r.json()).get("available") if r.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return None

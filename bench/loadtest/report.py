@@ -8,6 +8,7 @@ from rich.table import Table
 
 from bench.loadtest.runner import Result
 from bench.loadtest.stats import Totals, percentile
+from bench.loadtest.verdict import MAX_FOREIGN_SHARE, ceiling_warning, verdict
 
 
 def live_table(totals: Totals, elapsed: float, seats_left: int | None) -> Table:
@@ -38,8 +39,14 @@ def live_table(totals: Totals, elapsed: float, seats_left: int | None) -> Table:
     return table
 
 
-def summary(result: Result, audit: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run as plain data (what ``--json`` writes)."""
+def summary(
+    result: Result,
+    audit: dict[str, Any] | None = None,
+    ceiling: dict[str, Any] | None = None,
+    max_refused: float = MAX_FOREIGN_SHARE,
+) -> dict[str, Any]:
+    """The run as plain data (what ``--json`` writes): with the verdict on its refusals
+    (bench.loadtest.verdict) and, when measured, the generator's own ceiling."""
     t = result.totals
     ops = {
         op: {
@@ -50,10 +57,13 @@ def summary(result: Result, audit: dict[str, Any] | None = None) -> dict[str, An
         }
         for op, values in t.latencies.items()
     }
+    rps = t.requests / result.elapsed_s if result.elapsed_s else 0.0
+    judged = verdict(t.codes, max_refused)
+    near_ceiling = ceiling_warning(rps, ceiling)
     return {
         "elapsed_s": result.elapsed_s,
         "requests": t.requests,
-        "requests_per_s": t.requests / result.elapsed_s if result.elapsed_s else 0.0,
+        "requests_per_s": rps,
         "holds": t.holds,
         "seats_held": t.seats,
         "holds_per_s": t.holds / result.elapsed_s if result.elapsed_s else 0.0,
@@ -62,6 +72,9 @@ def summary(result: Result, audit: dict[str, Any] | None = None) -> dict[str, An
         "outcomes": dict(t.codes),
         "holds_per_second_timeline": sorted(t.per_second.items()),
         "audit": audit,
+        "verdict": judged,
+        "generator_ceiling": ceiling,
+        "warnings": judged["warnings"] + ([near_ceiling] if near_ceiling else []),
     }
 
 
@@ -84,5 +97,7 @@ def final_table(data: dict[str, Any]) -> Table:
         f"({data['holds_per_s']:,.0f}/s), {data['seats_held']:,} seats; "
         f"sold out: {data['sold_out']}; audit: "
         + ("-" if not data["audit"] else ("OK" if data["audit"]["ok"] else "FAILED"))
+        + "; run: "
+        + ("valid" if data["verdict"]["valid"] else "NOT VALID (see the warnings)")
     )
     return table

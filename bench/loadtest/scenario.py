@@ -53,14 +53,16 @@ class Buyer:
 
     def body(self, op: str) -> dict[str, Any]:
         count = self.rng.randint(1, self.s.max_seats)
-        if op == "reserve_seats":
+        if op == "reserve_seats" and self.s.rows:
             section, row, seats = self.rng.choice(self.s.rows)
             start = self.rng.randint(1, max(1, seats - count + 1))
             picks = [
                 f"{section}-{row}-{n}" for n in range(start, min(seats, start + count - 1) + 1)
             ]
             return {"event_id": self.s.event_id, "seats": picks}
-        if self.s.areas and self.rng.random() < 0.3:
+        # By quantity (or seats of an event that has only areas): an area about a third
+        # of the time when the event has both, else a section.
+        if self.s.areas and (not self.s.sections or self.rng.random() < 0.3):
             return {
                 "event_id": self.s.event_id,
                 "area": self.rng.choice(self.s.areas),

@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 import jwt
 
+from bench.loadtest.client import LoadTestError, call
+
 
 def mint_tokens(
     secret: str,
@@ -44,23 +46,33 @@ def mint_tokens(
 
 
 async def register_buyers(base_url: str, count: int, parallel: int = 16) -> list[str]:
-    """Register and log in ``count`` buyers through the API; their access tokens."""
+    """Register and log in ``count`` buyers through the API; their access tokens.
+
+    Two auth calls per buyer: a server that limits auth calls per address refuses most
+    of them, and waiting would take longer than the run. The first 429 stops the setup,
+    saying so (``RateLimitedError``): the settings that lift the limit, or --mint-secret."""
     gate = asyncio.Semaphore(parallel)
     run = uuid.uuid4().hex[:8]
 
     async def one(http: aiohttp.ClientSession, i: int) -> str:
         creds = {"email": f"buyer{i}.{run}@loadtest.example", "password": "loadtest-password-1"}
+        what = f"registering {count} buyers (buyer {i + 1}; 2 auth calls each)"
         async with gate:
-            async with http.post(
-                f"{base_url}/v1/auth/register", json={**creds, "name": f"Buyer {i}"}
-            ) as r:
-                if r.status != 201:
-                    raise RuntimeError(f"register failed: {r.status} {await r.text()}")
-            async with http.post(f"{base_url}/v1/auth/login", json=creds) as r:
-                return (await r.json())["access_token"]
+            url = f"{base_url}/v1/auth/register"
+            await call(http, "POST", url, what, body={**creds, "name": f"Buyer {i}"}, expect=(201,))
+            tokens = await call(http, "POST", f"{base_url}/v1/auth/login", what, body=creds)
+        if not isinstance(tokens, dict) or "access_token" not in tokens:
+            raise LoadTestError(f"{what}: the login answer has no access_token: {tokens!r:.200}")
+        return tokens["access_token"]
 
     async with aiohttp.ClientSession() as http:
-        return list(await asyncio.gather(*(one(http, i) for i in range(count))))
+        tasks = [asyncio.create_task(one(http, i)) for i in range(count)]
+        try:
+            return list(await asyncio.gather(*tasks))
+        finally:  # the first failure stops the others (no more accounts, no more 429s)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def stadium_layout(
@@ -83,27 +95,34 @@ async def create_event(
     limit: int = 50,
     ttl_s: int = 600,
 ) -> str:
-    """A published, on-sale event over ``layout`` (one price for every section); its id."""
+    """A published, on-sale event over ``layout`` (one price for every section); its id.
+
+    If publishing fails, the draft is left (a draft sells nothing) and the error says so."""
     sections: dict[str, list[dict[str, Any]]] = {}
     for section, row, seats in layout:
         sections.setdefault(section, []).append({"label": row, "seats": seats})
     headers = {"Authorization": f"Bearer {admin_token}"}
     async with aiohttp.ClientSession(headers=headers) as http:
-        venue = await _post(
+        venue = await call(
             http,
+            "POST",
             f"{base_url}/v1/venues",
-            {
+            "creating the venue",
+            body={
                 "name": "Load test arena",
                 "city": "Benchmark",
                 "country": "FR",
                 "sections": [{"name": n, "rows": rows} for n, rows in sections.items()],
                 "areas": [],
             },
+            expect=(201,),
         )
-        event = await _post(
+        event = await call(
             http,
+            "POST",
             f"{base_url}/v1/events",
-            {
+            "creating the event",
+            body={
                 "title": "Load test",
                 "description": "on-sale spike",
                 "category": "concert",
@@ -117,13 +136,16 @@ async def create_event(
                 "max_tickets_per_customer": limit,
                 "hold_ttl_seconds": ttl_s,
             },
+            expect=(201,),
         )
-        await _post(http, f"{base_url}/v1/events/{event['id']}/publish", None, expect=200)
+        url = f"{base_url}/v1/events/{event['id']}/publish"
+        await call(http, "POST", url, f"publishing the event {event['id']} (left as a draft)")
     return event["id"]
 
 
-async def _post(http: aiohttp.ClientSession, url: str, body: Any, expect: int = 201) -> Any:
-    async with http.post(url, json=body) as response:
-        if response.status != expect:
-            raise RuntimeError(f"POST {url}: {response.status} {await response.text()}")
-        return await response.json()
+async def cancel_event(base_url: str, admin_token: str, event_id: str) -> None:
+    """Stop the sale of an event this run created (a run that failed cleans up)."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        url = f"{base_url}/v1/events/{event_id}/cancel"
+        await call(http, "POST", url, f"cancelling the event {event_id}")

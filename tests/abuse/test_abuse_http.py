@@ -221,11 +221,37 @@ def summarise(seen: Counter[str], stopped_early: bool) -> str:
     )
 
 
+def fuzz_at_least(
+    target: Target, identity: str, scenarios: int, steps: int, min_calls: int, rounds: int = 4
+) -> tuple[Counter[str], bool]:
+    """Run the workflow (derandomized first, then random rounds) until ``min_calls`` calls
+    were made, and fail if they were not: a run that Hypothesis stopped early (Flaky,
+    above) after a handful of calls, or whose calls were all refused, tested nothing."""
+    seen, stopped = run_workflow(target, identity, scenarios, steps)
+    for _ in range(rounds):
+        if sum(seen.values()) >= min_calls:
+            break
+        more, stopped_again = run_workflow(target, identity, scenarios, steps, False)
+        seen += more
+        stopped = stopped or stopped_again
+    calls = sum(seen.values())
+    ok = sum(n for label, n in seen.items() if label.rsplit(" -> ", 1)[1].startswith("2"))
+    reached = {label.rsplit(" -> ", 1)[0] for label in seen}
+    assert calls >= min_calls, f"the fuzzer made {calls} calls, fewer than {min_calls}: {seen}"
+    assert ok >= min_calls // 10, f"only {ok} of {calls} calls succeeded: {seen.most_common(8)}"
+    assert len(reached) >= MIN_OPERATIONS, f"{len(reached)} operations reached: {sorted(reached)}"
+    return seen, stopped
+
+
+MIN_CALLS = 120  # of the bounded run's 25 scenarios of up to 10 calls
+MIN_OPERATIONS = 15  # distinct operations a run must reach
+
+
 def test_stateful_fuzzing_bounded(target: Target) -> None:
     scenarios, steps = 25, 10
     load = f"{scenarios} derandomized scenarios of up to {steps} chained calls, as admin"
     with stateful_row("bounded", load) as row:
-        seen, stopped = run_workflow(target, "admin", scenarios, steps)
+        seen, stopped = fuzz_at_least(target, "admin", scenarios, steps, MIN_CALLS)
         row.inputs = sum(seen.values())
         row.result = summarise(seen, stopped)
 
@@ -251,7 +277,9 @@ def test_stateful_fuzzing_long(target: Target) -> None:
             more, stopped_again = run_workflow(target, identity, scenarios, steps, False)
             seen += more
             stopped = stopped or stopped_again
-        row.inputs = sum(seen.values())
+        calls = sum(seen.values())
+        assert calls >= CALL_BUDGET // 2, f"the long run made only {calls} calls: {seen}"
+        row.inputs = calls
         row.result = summarise(seen, stopped) + " (rounds as admin, event_creator, user)"
 
 

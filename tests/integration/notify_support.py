@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -26,8 +25,11 @@ from actors.refs import HoldRef
 from api.devservers import MailSaver
 from api.repositories.users import UsersRepository
 from api.settings import Settings
+from tests.waiting import eventually
 from workers.bus import EVENTS_EXCHANGE, QueueSpec
 from workers.messages import app_message
+
+__all__ = ["eventually"]  # re-exported: tests.waiting is where it lives
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 BROKER_TIMEOUT = 15.0  # every broker call: a stalled broker fails a test, never hangs it
@@ -37,19 +39,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-async def eventually[T](probe: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
-    """The first truthy result of ``probe``, polled until ``timeout``. A probe that hangs
-    (a stalled broker or database) fails the test at the deadline instead of stalling it."""
-    result: T | None = None
-    try:
-        async with asyncio.timeout(timeout):
-            while not (result := await probe()):
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"not true within {timeout}s (last: {result!r})") from None
-    return result
 
 
 class SmtpSink:

@@ -37,6 +37,7 @@ from engine.events import (
     SeatsHeld,
     event_to_dict,
 )
+from tests.waiting import eventually
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 BROKER_PORT = 5672
@@ -88,8 +89,15 @@ class Collector:
     def __init__(self) -> None:
         self.raw: list[AbstractIncomingMessage] = []
         self.unique: dict[str, AbstractIncomingMessage] = {}  # first arrival wins
+        self.channel: Any = None  # the consuming channel and queue (the fixture sets them)
+        self.queue_name = ""
+        self.barriers: set[str] = set()
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
+        if message.headers.get("barrier"):  # see wait_for
+            self.barriers.add(str(message.headers["barrier"]))
+            await message.ack()
+            return
         self.raw.append(message)
         assert message.message_id is not None
         self.unique.setdefault(message.message_id, message)
@@ -103,7 +111,24 @@ class Collector:
         async with asyncio.timeout(timeout):
             while any(len(self.seqs(s)) < n for s, n in counts.items()):
                 await asyncio.sleep(0.02)
-        await asyncio.sleep(0.1)  # let stray duplicates arrive: they must be deduped too
+        await self.drained(timeout)
+
+    async def drained(self, timeout: float = 10.0) -> None:
+        """Every message the queue held before now has been received (stray duplicates
+        too, which must be deduped): a barrier sent to the queue itself arrives after them,
+        the queue delivering in order to its one consumer."""
+        barrier = uuid.uuid4().hex
+        message = aio_pika.Message(b"", message_id=barrier, headers={"barrier": barrier})
+        await self.channel.default_exchange.publish(message, routing_key=self.queue_name)
+        await eventually(lambda: barrier in self.barriers, timeout, "the queue drained")
+
+
+async def flowing(relays: dict[str, OutboxRelay], appender: Appender) -> None:
+    """Wait until each relay published events journaled after now: it is at work."""
+    marks = dict(appender.last)
+    await eventually(
+        lambda: all(r.published_seq > marks[s] for s, r in relays.items()), 15, "publishing"
+    )
 
 
 class TcpProxy:
@@ -195,6 +220,7 @@ async def exchange() -> AsyncIterator[tuple[str, Collector]]:
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     await queue.bind(name, "inventory.#")
     await queue.consume(collector.on_message)
+    collector.channel, collector.queue_name = channel, queue.name
     yield name, collector
     await channel.exchange_delete(name)
     await connection.close()
@@ -271,9 +297,9 @@ async def test_server_closes_connections_while_events_keep_coming(
     feeding = asyncio.create_task(appender.keep_appending(stop, count=10))
     try:
         for _ in range(2):  # two outages, each while events keep being journaled
-            await asyncio.sleep(0.4)
+            await flowing(relays, appender)
             assert await close_connections_named(conn_name) >= 1
-        await asyncio.sleep(0.4)
+        await flowing(relays, appender)  # back at work after the second
         stop.set()
         await feeding
         for stream, relay in relays.items():
@@ -299,7 +325,7 @@ async def test_unreachable_broker_then_cut_connections(exchange: tuple[str, Coll
     relay.start()
     try:
         await appender.append("evt_c", 300)
-        await asyncio.sleep(0.5)
+        await eventually(lambda: "publish failed" in (relay.last_error or ""), 10)
         assert relay.published_seq == 0 and relay.lag == 300
         assert relay.last_error is not None and "publish failed" in relay.last_error
         await proxy.start()  # the broker comes back: the backlog drains
@@ -307,11 +333,11 @@ async def test_unreachable_broker_then_cut_connections(exchange: tuple[str, Coll
 
         stop = asyncio.Event()
         feeding = asyncio.create_task(appender.keep_appending(stop, count=40))
-        await asyncio.sleep(0.2)
-        await proxy.stop()  # cut mid-stream, and refuse reconnects for a while
-        await asyncio.sleep(0.4)
+        await flowing({"evt_c": relay}, appender)
+        await proxy.stop()  # cut mid-stream, and refuse reconnects until the relay fails
+        await eventually(lambda: relay.last_error is not None, 10, "the relay saw the cut")
         await proxy.start()
-        await asyncio.sleep(0.2)
+        await flowing({"evt_c": relay}, appender)
         stop.set()
         await feeding
         await relay.wait_published(appender.last["evt_c"], timeout=10)
@@ -337,7 +363,7 @@ async def test_stalled_broker_times_out_and_recovers(exchange: tuple[str, Collec
         await relay.wait_published(60, timeout=5)
         proxy.flowing.clear()  # bytes accepted, nothing confirmed: a blocked broker
         await appender.append("evt_d", 120)
-        await asyncio.sleep(1.0)
+        await eventually(lambda: relay.last_error is not None, 10, "a confirm timed out")
         assert relay.published_seq == 60
         assert relay.last_error is not None
         proxy.flowing.set()
@@ -363,9 +389,8 @@ async def test_nacked_batch_is_retried_not_skipped(exchange: tuple[str, Collecto
     relay = OutboxRelay(journal, "evt_f", "evt_f", AMQP_URL, name, batch_size=50, **FAST)
     relay.start()
     try:
-        await asyncio.sleep(0.5)
+        await eventually(lambda: "DeliveryError" in (relay.last_error or ""), 10, "a nack")
         assert relay.published_seq == 0
-        assert relay.last_error is not None and "DeliveryError" in relay.last_error
         await full.delete(if_unused=False, if_empty=False)  # room again: the batch goes through
         await relay.wait_published(50, timeout=5)
         await collector.wait_for({"evt_f": 50})
