@@ -13,11 +13,13 @@ import ray
 
 from actors.amqp import DEFAULT_EXCHANGE
 from actors.errors import InventoryUnavailableError
+from actors.journal.sqlite import SqliteJournal
 from actors.mongo_embedded import EmbeddedMongo
 from actors.outbox import declare_topology
 from engine import ConfirmHold, HoldSeats, SeatsHeld
 from tests.integration.ray_support import make_router, ray_local, retrying, sqlite_url
 from tests.unit.engine_helpers import terms_for, venue
+from tests.waiting import eventually
 
 __all__ = ["ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -56,7 +58,15 @@ async def test_the_timer_expires_holds_without_any_request(tmp_path: Path) -> No
     await router.open("ev", v, terms_for(v, ttl=1))
     await router.execute("ev", HoldSeats("ann", ("A-1-1", "A-1-2")))
     assert (await router.call("ev", "availability"))["held"] == 2
-    await asyncio.sleep(1.5)
+    # Watched in the journal, not through the actor: no request may trigger the expiry.
+    reader = SqliteJournal(tmp_path / "journal.db")
+
+    async def expired() -> bool:
+        events = (await reader.recover("ev")).events
+        return any(e["type"] == "HoldExpired" for e in events)
+
+    await eventually(expired, 15, "the timer journaled the expiry")
+    await reader.close()
     view = await router.call("ev", "availability")
     assert (view["held"], view["available"]) == (0, 4)
     status = await router.call("ev", "status")

@@ -29,6 +29,7 @@ from tests.integration.cluster_support import (
     retries_seen,
 )
 from tests.integration.ray_support import make_router, retrying, sqlite_url
+from tests.waiting import eventually
 
 __all__ = ["ray_cluster"]
 pytestmark = pytest.mark.usefixtures("ray_cluster")
@@ -42,11 +43,13 @@ async def test_drain_moves_actors_while_reservations_flow(tmp_path: Path) -> Non
     buyers = Buyers(router, "ev")
     retries_before = retries_seen()
     flow = buyers.start(30)
-    await asyncio.sleep(1.0)  # reservations under way
+    await eventually(lambda: len(buyers.done_at) >= 30, 30, "reservations under way")
     started = time.monotonic()
     report = await rebalance.drain(namespace(router), source)
     drained_at, took = asyncio.get_running_loop().time(), time.monotonic() - started
-    await asyncio.sleep(1.0)  # and still flowing after the move
+    await eventually(  # and still flowing after the move
+        lambda: sum(t > drained_at for t in buyers.done_at) >= 30, 30, "acks after the move"
+    )
     buyers.stop()
     await flow  # any non-retryable error a buyer saw fails the test here
 
@@ -93,7 +96,7 @@ async def test_drain_moves_a_sharded_event_and_its_quota_ledger(tmp_path: Path) 
     streams = ["big", "big#0", "big#1"]
     buyers = Buyers(router, "big")
     flow = buyers.start(12)
-    await asyncio.sleep(1.0)
+    await eventually(lambda: len(buyers.done_at) >= 12, 30, "reservations under way")
     for node in {await node_of(router, s) for s in streams}:
         report = await rebalance.drain(namespace(router), node)
         assert not report.failed

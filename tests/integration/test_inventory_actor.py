@@ -25,6 +25,7 @@ from engine import (
 from engine.views import availability
 from tests.integration.ray_support import RETRIES, make_router, ray_local, retrying, sqlite_url
 from tests.unit.engine_helpers import terms_for, venue
+from tests.waiting import eventually
 
 __all__ = ["ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -77,7 +78,7 @@ async def test_killed_actor_loses_no_acknowledged_confirm(tmp_path: Path) -> Non
         acknowledged.append(hold.hold_id)
 
     async def killer() -> None:
-        await asyncio.sleep(0.3)
+        await eventually(lambda: len(acknowledged) >= 5, 30, "confirms under way")
         handle = await router.handle("ev")
         at_kill.append(len(acknowledged))
         ray.kill(handle, no_restart=False)

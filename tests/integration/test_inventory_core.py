@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from engine import (
     snapshot,
 )
 from tests.unit.engine_helpers import terms_for, venue
+from tests.waiting import eventually
 
 V = venue({"A": [20] * 10})
 T = terms_for(V, limit=4)
@@ -37,8 +39,10 @@ class GatedJournal(SqliteJournal):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.gate = asyncio.Event()
+        self.entered = asyncio.Event()  # a write is waiting at the gate
 
     async def append(self, stream, events) -> None:  # type: ignore[no-untyped-def]
+        self.entered.set()
         await self.gate.wait()
         await super().append(stream, events)
 
@@ -85,7 +89,8 @@ async def test_no_answer_before_the_journal_holds_it(tmp_path: Path) -> None:
     first = asyncio.create_task(core.execute([HoldSeats("ann", ("A-1-1",))]))
     # A refusal that rests on the undurable hold waits too.
     second = asyncio.create_task(core.execute([HoldSeats("bob", ("A-1-1",))]))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(journal.entered.wait(), 10)  # the hold's write is under way
+    await asyncio.sleep(0)  # one turn of the loop: an answer given early would be done now
     assert not first.done() and not second.done()
     journal.gate.set()
     assert isinstance((await first)[0], SeatsHeld)
@@ -104,11 +109,8 @@ async def test_failed_write_fails_its_callers_and_leaves_no_trace(tmp_path: Path
     ]
     results = await asyncio.gather(*doomed, return_exceptions=True)
     assert all(isinstance(r, InventoryUnavailableError) for r in results)
-    for _ in range(100):  # rebuilt from the journal in the background
-        if core.ready:
-            break
-        await asyncio.sleep(0.01)
-    assert core.ready and core.inv.seq == core.durable_seq == 2
+    await eventually(lambda: core.ready, 10, "rebuilt from the journal in the background")
+    assert core.inv.seq == core.durable_seq == 2
     assert core.inv.held == 0 and core.inv.sold == 1  # nothing unjournaled survived
     again = (await core.execute([HoldSeats("c0", (seat(5),))]))[0]
     assert isinstance(again, SeatsHeld) and again.seq == 3
@@ -120,9 +122,14 @@ async def test_snapshots_are_taken_and_recovery_uses_them(tmp_path: Path) -> Non
     core = core_for(journal, snapshot_every=10)
     for i in range(25):
         await core.execute([HoldSeats(f"c{i}", (seat(i),))])
-    await asyncio.sleep(0.1)  # snapshots are written in the background
-    recovered = await journal.recover("ev")
-    assert recovered.snapshot is not None and recovered.snapshot_seq >= 20
+
+    async def snapshotted() -> Any:  # snapshots are written in the background
+        recovered = await journal.recover("ev")
+        return (
+            recovered if recovered.snapshot is not None and recovered.snapshot_seq >= 20 else None
+        )
+
+    recovered = await eventually(snapshotted, 10, "a snapshot at seq 20 or later")
     assert [e["seq"] for e in recovered.events] == list(range(recovered.snapshot_seq + 1, 26))
     assert snapshot(inventory_kind(V, T).rebuild(recovered)) == snapshot(core.inv)
     await core.close()  # the graceful stop snapshots the rest

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from tests.integration.payments_support import Shop, intent_event, localstripe, shop, signed
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event
+from tests.waiting import eventually
 
 __all__ = ["localstripe", "ray_local", "shop"]
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -206,7 +207,9 @@ async def test_worker_and_replayed_webhooks_confirm_once(shop: Shop) -> None:
     codes = await asyncio.gather(deliver(), deliver(), shop.start_worker())
     assert codes[:2] == [200, 200]
     order = await shop.wait_order(payment_id, "confirmed")
-    await asyncio.sleep(0.5)  # let the worker finish its delivery too
+    worker = shop.worker
+    assert worker is not None
+    await eventually(lambda: worker.consumer.handled >= 1, 30, "the worker finished its delivery")
     assert await deliver() == 200  # a later replay: nothing more happens
     order = await shop.order(payment_id)
     assert [h["status"] for h in order["payment"]["history"]].count("confirmed") == 1
