@@ -40,6 +40,7 @@ class Feed:
         self.queues, self.event_id = queues, event_id
         self.listeners: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}
         self.task: asyncio.Task[None] | None = None
+        self.answered: tuple[str, ...] = ()  # the accounts the latest round told (tests wait)
 
     async def run(self) -> None:
         since, asked = -1, ()
@@ -58,6 +59,7 @@ class Feed:
             for account, view in zip(accounts, answer["views"], strict=True):
                 for inbox in self.listeners.get(account, ()):
                     latest(inbox, view)
+            self.answered = accounts
             elapsed = asyncio.get_running_loop().time() - started
             await asyncio.sleep(max(0.0, ROUND_S - elapsed))
 

@@ -11,8 +11,9 @@ import ray
 
 from tests.faults.audit import audit
 from tests.faults.conftest import CHECKED, Rig, seat_pool
-from tests.faults.load import run_buyers
+from tests.faults.load import Ledger, run_buyers
 from tests.integration.test_reservations_api import on_sale_event
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.usefixtures("ray_local")
 
@@ -28,7 +29,7 @@ async def test_inventory_actor_kill_9_under_load(rig: Rig, scenario) -> None:
         "fault",
         "inventory actor process kill -9",
         "30 buyers, 1-2 seats each from 40, reserve+pay over ASGI",
-        "SIGKILL to the event actor's worker process 1 s into the load",
+        "SIGKILL to the event actor's worker process once 2 payments were acked",
         CHECKED,
         "",
     )
@@ -37,12 +38,14 @@ async def test_inventory_actor_kill_9_under_load(rig: Rig, scenario) -> None:
     await rig.shop.start_worker()
     before = await actor_pid(rig, event_id)
 
+    ledger = Ledger()
+
     async def kill() -> None:
-        await asyncio.sleep(1.0)
+        await eventually(lambda: len(ledger.payments) >= 2, 60, "the load under way")
         os.kill(before, signal.SIGKILL)
 
     ledger, _ = await asyncio.gather(
-        run_buyers(api.client, event_id, rig.token, seat_pool(), buyers=30), kill()
+        run_buyers(api.client, event_id, rig.token, seat_pool(), buyers=30, ledger=ledger), kill()
     )
     after = await actor_pid(rig, event_id)
     assert after != before, "the actor was not restarted in a new process"

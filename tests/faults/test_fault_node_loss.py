@@ -16,10 +16,11 @@ from actors.config import ROLE_LABEL
 from cluster.local import free_port
 from tests.faults.audit import audit
 from tests.faults.conftest import CHECKED, Rig, seat_pool
-from tests.faults.load import run_buyers
+from tests.faults.load import Ledger, run_buyers
 from tests.integration import payments_support
 from tests.integration.ray_support import retrying
 from tests.integration.test_reservations_api import on_sale_event
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 INVENTORY = {ROLE_LABEL: "inventory"}
@@ -58,7 +59,7 @@ async def test_ray_node_hosting_the_actor_removed_under_load(
         "fault",
         "Ray worker node hosting the actor lost",
         "30 buyers over 6 s, 1-2 seats each from 40, reserve+pay over ASGI; 3-node cluster",
-        "the actor's node removed (raylet and its workers killed) 1.5 s into the load",
+        "the actor's node removed (raylet and its workers killed) once 2 payments were acked",
         CHECKED,
         "",
     )
@@ -69,12 +70,16 @@ async def test_ray_node_hosting_the_actor_removed_under_load(
     host = (await router.call(event_id, "status"))["node_id"]
     doomed = next(node for node in workers if node.node_id == host)  # never the head
 
+    ledger = Ledger()
+
     async def lose_node() -> None:
-        await asyncio.sleep(1.5)
+        await eventually(lambda: len(ledger.payments) >= 2, 60, "the load under way")
         await asyncio.to_thread(cluster.remove_node, doomed)
 
     ledger, _ = await asyncio.gather(
-        run_buyers(api.client, event_id, rig.token, seat_pool(), buyers=30, spread_s=6.0),
+        run_buyers(
+            api.client, event_id, rig.token, seat_pool(), buyers=30, spread_s=6.0, ledger=ledger
+        ),
         lose_node(),
     )
     status = await retrying(lambda: router.call(event_id, "status"), attempts=600)

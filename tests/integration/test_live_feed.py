@@ -17,6 +17,7 @@ from api.services.live_feed import LiveFeeds
 from engine import HoldSeats
 from tests.integration.ray_support import make_router, ray_local, sqlite_url
 from tests.unit.engine_helpers import terms_for, venue
+from tests.waiting import eventually
 
 __all__ = ["ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -73,8 +74,8 @@ async def test_a_subscriber_behind_by_two_versions_gets_the_whole_state(tmp_path
     seen = feed.current.number
     for n, seat in enumerate(("A-1-1", "A-1-2"), start=1):
         await router.hold("ev", HoldSeats(f"buyer{n}", (seat,)))
-        while feed.current.number < seen + n:  # the reader saw it; the slow one did not read
-            await asyncio.sleep(INTERVAL_S)
+        # The reader saw it; the slow one did not read.
+        await eventually(lambda n=n: feed.current.number >= seen + n, 10, "the feed read it")
     kind, state = await message(slow)
     assert kind == "state" and state["sections"][0]["rows"][0]["states"].startswith("HHA")
     await slow.aclose()

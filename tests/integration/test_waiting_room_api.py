@@ -17,6 +17,7 @@ from api.services import queue_feed
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event
+from tests.waiting import eventually
 
 __all__ = ["api", "ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")
@@ -134,7 +135,13 @@ async def test_admission_tokens_gate_reserve_and_a_sell_out_closes_the_queue(api
             api.client.get(f"/v1/events/{event_id}/queue/stream", headers=buyers[5])
         ),
     ]
-    await asyncio.sleep(1.5)
+    feeds = api.container.extras["queue"].feeds
+
+    def both_told() -> bool:  # both streams listen, and were told their place (queued)
+        feed = feeds._feeds.get(event_id)
+        return feed is not None and len(feed.answered) == 2
+
+    await eventually(both_told, 15, "both streams told their place")
     for customer, hold in zip((0, 1), holds, strict=True):  # both pay: all sold
         buyer = buyers_id(buyers[customer], api)
         await api.container.router.confirm(HoldRef.parse(hold), f"pay-{hold}", buyer)
