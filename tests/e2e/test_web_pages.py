@@ -210,7 +210,11 @@ def test_the_organiser_creates_publishes_and_watches_the_counters_move_during_a_
     assert re.search(r"[1-9]", page.locator("#count-revenue").inner_text())
     assert float(page.locator("#count-rate").inner_text()) > 0
     assert page.locator("#count-queue").inner_text() in ("off", "0")
-    time.sleep(1.2)  # one more sample: the chart draws lines of two points at least
+    page.wait_for_function(  # the chart draws lines of two points at least
+        "() => [...document.querySelectorAll('polyline')]"
+        ".some((line) => line.getAttribute('points').trim().split(' ').length >= 2)",
+        timeout=30_000,
+    )
     screenshot(page, "organiser-dashboard.png")
     context.close()
 
