@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import aiohttp
 import typer
 from rich.console import Console
 from rich.live import Live
@@ -29,7 +28,9 @@ from rich.markup import escape
 from bench.loadtest import runner
 from bench.loadtest.audit import audit
 from bench.loadtest.ceiling import measure_ceiling
-from bench.loadtest.client import LoadTestError, call
+from bench.loadtest.client import LoadTestError
+from bench.loadtest.client import available as _available  # bench/http_bench.py uses them
+from bench.loadtest.client import login as _login
 from bench.loadtest.layout import Layout, event_layout
 from bench.loadtest.report import final_table, live_table, summary
 from bench.loadtest.scenario import Scenario
@@ -112,8 +113,9 @@ def loadtest(
             console.print(
                 f"generator ceiling: {ceiling['requests_per_s']:,.0f} requests/s on /health"
             )
-    except LoadTestError as exc:
-        console.print(f"[red]load test not run:[/] {escape(str(exc))}")
+    except (LoadTestError, KeyboardInterrupt) as exc:
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        console.print(f"[red]load test not run:[/] {escape(reason)}")
         raise typer.Exit(NOT_RUN) from None
     created = event_id is None
     try:
@@ -135,11 +137,15 @@ def loadtest(
         )
         result = _run(console, scenario, processes)
         report = asyncio.run(audit(base_url, event_id, result.reservations))
-    except (LoadTestError, KeyboardInterrupt) as exc:
+    except BaseException as exc:  # whatever stopped the run, the event it created goes
+        expected = isinstance(exc, LoadTestError | KeyboardInterrupt)
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
-        console.print(f"[red]load test stopped:[/] {escape(reason)}")
+        if expected:
+            console.print(f"[red]load test stopped:[/] {escape(reason)}")
         if created and event_id is not None:
             console.print(_clean_up(base_url, token, event_id))
+        if not expected:
+            raise  # a defect of the load tester itself: its traceback is what to report
         raise typer.Exit(NOT_RUN) from None
     data = summary(result, report, ceiling, max_refused)
     console.print(final_table(data))
@@ -181,36 +187,3 @@ def _clean_up(base_url: str, token: str, event_id: str) -> str:
             f"cancel it with POST /v1/events/{event_id}/cancel"
         )
     return f"cancelled the event {event_id} this run created"
-
-
-async def _login(base_url: str, email: str, password: str, console: Console | None = None) -> str:
-    """An access token for the admin; a short 429 is waited out (Retry-After), a few times."""
-
-    def waiting(seconds: float) -> None:
-        if console is not None:
-            console.print(f"login rate-limited by the server: retrying in {seconds:g} s")
-
-    async with aiohttp.ClientSession() as http:
-        tokens = await call(
-            http,
-            "POST",
-            f"{base_url}/v1/auth/login",
-            f"logging in as {email}",
-            body={"email": email, "password": password},
-            attempts=4,
-            max_wait_s=30.0,
-            on_wait=waiting,
-        )
-    if not isinstance(tokens, dict) or "access_token" not in tokens:
-        raise LoadTestError(f"logging in as {email}: the answer has no access_token")
-    return tokens["access_token"]
-
-
-async def _available(base_url: str, event_id: str) -> int | None:
-    """Seats left, or None when the server does not say (the run goes on to its deadline)."""
-    url = f"{base_url}/v1/events/{event_id}/availability"
-    try:
-        async with aiohttp.ClientSession() as http, http.get(url) as r:
-            return (await r.json()).get("available") if r.status == 200 else None
-    except (aiohttp.ClientError, TimeoutError, ValueError):
-        return None

@@ -90,3 +90,36 @@ async def call(
             on_wait(wait)
         await asyncio.sleep(wait)  # the server said when: Retry-After, not a guess
     raise AssertionError("unreachable")
+
+
+async def login(base_url: str, email: str, password: str, console: Any = None) -> str:
+    """An access token for the admin; a short 429 is waited out (Retry-After), a few times."""
+
+    def waiting(seconds: float) -> None:
+        if console is not None:
+            console.print(f"login rate-limited by the server: retrying in {seconds:g} s")
+
+    async with aiohttp.ClientSession() as http:
+        tokens = await call(
+            http,
+            "POST",
+            f"{base_url}/v1/auth/login",
+            f"logging in as {email}",
+            body={"email": email, "password": password},
+            attempts=4,
+            max_wait_s=30.0,
+            on_wait=waiting,
+        )
+    if not isinstance(tokens, dict) or "access_token" not in tokens:
+        raise LoadTestError(f"logging in as {email}: the answer has no access_token")
+    return tokens["access_token"]
+
+
+async def available(base_url: str, event_id: str) -> int | None:
+    """Seats left, or None when the server does not say (the run goes on to its deadline)."""
+    url = f"{base_url}/v1/events/{event_id}/availability"
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as r:
+            return (await r.json()).get("available") if r.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return None

@@ -12,8 +12,9 @@ import pytest
 from tests.faults.api_process import ApiProcess
 from tests.faults.audit import audit
 from tests.faults.conftest import CHECKED, Rig, seat_pool
-from tests.faults.load import run_buyers
+from tests.faults.load import Ledger, run_buyers
 from tests.integration.test_reservations_api import on_sale_event
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ray_local")]
 
@@ -23,8 +24,8 @@ async def test_api_process_restarted_mid_request(rig: Rig, tmp_path: Path, scena
         "fault",
         "API process restarted mid-request",
         "30 buyers over 8 s, 1-2 seats each from 40, reserve+pay over HTTP (uvicorn process)",
-        "kill -9 of the API process 2 s into the load, a new one started on the same port; "
-        "clients retry with the same Idempotency-Key",
+        "kill -9 of the API process once 2 payments were acked, a new one started on the "
+        "same port; clients retry with the same Idempotency-Key",
         CHECKED + "; no orphan hold from a retried request",
         "",
     )
@@ -37,14 +38,17 @@ async def test_api_process_restarted_mid_request(rig: Rig, tmp_path: Path, scena
     restarts: list[float] = []
     with server as url:
         async with httpx.AsyncClient(base_url=url) as client:
+            ledger = Ledger()
 
             async def restart() -> None:
-                await asyncio.sleep(2.0)
+                await eventually(lambda: len(ledger.payments) >= 2, 60, "the load under way")
                 server.kill()
                 restarts.append(await asyncio.to_thread(server.start))
 
             ledger, _ = await asyncio.gather(
-                run_buyers(client, event_id, rig.token, seat_pool(), buyers=30, spread_s=8.0),
+                run_buyers(
+                    client, event_id, rig.token, seat_pool(), buyers=30, spread_s=8.0, ledger=ledger
+                ),
                 restart(),
             )
             cut = sum(n for k, n in ledger.outcomes.items() if "Error" in k)
