@@ -99,5 +99,10 @@ def final_table(data: dict[str, Any]) -> Table:
         + ("-" if not data["audit"] else ("OK" if data["audit"]["ok"] else "FAILED"))
         + "; run: "
         + ("valid" if data["verdict"]["valid"] else "NOT VALID (see the warnings)")
+        + (
+            f"; generator ceiling {ceiling['requests_per_s']:,.0f}/s on /health"
+            if (ceiling := data.get("generator_ceiling"))
+            else ""
+        )
     )
     return table
