@@ -14,6 +14,7 @@ that would forge lines or terminal escapes), one hides the password of every URL
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -61,6 +62,26 @@ def escape_control(text: str) -> str:
     return _CONTROL.sub(_escape_char, text)
 
 
+def clean_traceback(text: str) -> str:
+    """A formatted traceback: URL passwords redacted (a connection error may quote its
+    URL), control characters escaped except the line breaks that make it readable."""
+    return "\n".join(escape_control(line) for line in redact_url(text).split("\n"))
+
+
+def clean_exception(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    """After ``format_exc_info``: the ``exception`` text, through ``clean_traceback``."""
+    if isinstance(event_dict.get("exception"), str):
+        event_dict["exception"] = clean_traceback(event_dict["exception"])
+    return event_dict
+
+
+def plain_clean_traceback(out: TextIO, exc_info: Any) -> None:
+    """The console's traceback (plain: rich's shows local variables), cleaned."""
+    buffer = io.StringIO()
+    structlog.dev.plain_traceback(buffer, exc_info)
+    out.write(clean_traceback(buffer.getvalue()))
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return escape_control(redact_url(value))
@@ -76,8 +97,8 @@ def _clean(value: Any) -> Any:
 def sanitize(_: Any, __: str, event_dict: EventDict) -> EventDict:
     """Escape control characters and redact URL passwords in every key and value.
 
-    Runs before tracebacks are formatted (their newlines are ours, not a client's);
-    other values are turned into text only when they are strings or bytes: numbers
+    Tracebacks are formatted after this, and cleaned then (``clean_traceback``); other
+    values are turned into text only when they are strings or bytes: numbers
     and booleans keep their type in JSON.
     """
     return {_clean(k): v if k in _RAW_KEYS else _clean(v) for k, v in event_dict.items()}
@@ -112,14 +133,18 @@ def formatter(json_lines: bool, colors: bool = False) -> structlog.stdlib.Proces
     renderer: Processor
     if json_lines:
         renderer = structlog.processors.JSONRenderer()
-        final: list[Processor] = [structlog.processors.format_exc_info, renderer]
+        final: list[Processor] = [
+            structlog.processors.format_exc_info,
+            clean_exception,
+            renderer,
+        ]
     else:
         # Plain tracebacks: rich's default shows local variables (passwords, tokens).
         renderer = structlog.dev.ConsoleRenderer(
             colors=colors,
             sort_keys=False,
             event_key="msg",
-            exception_formatter=structlog.dev.plain_traceback,
+            exception_formatter=plain_clean_traceback,
         )
         final = [renderer]
     return structlog.stdlib.ProcessorFormatter(

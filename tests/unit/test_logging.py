@@ -143,6 +143,22 @@ def test_tracebacks_keep_their_lines_and_numbers_keep_their_type(captured: io.St
 
 
 @pytest.mark.parametrize("fmt", ["console", "json"])
+def test_tracebacks_are_cleaned_too(captured: io.StringIO, fmt: str) -> None:
+    """A connection error that quotes its URL (and a client's bytes) in its message."""
+
+    def emit() -> None:
+        try:
+            raise ConnectionError("cannot reach amqp://app:hunter2@mq:5672/ for /p\x00\x1b[2J")
+        except ConnectionError:
+            logging.getLogger("api.test").exception("broker down")
+
+    text = "\n".join(lines_of(captured, fmt, emit))
+    assert "hunter2" not in text and "amqp://app:***@mq:5672/" in text
+    assert "\x00" not in text and "\x1b" not in text and "\\u0000" not in text
+    assert "Traceback" in text
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
 def test_passwords_in_logged_urls_are_redacted(captured: io.StringIO, fmt: str) -> None:
     urls = {
         "amqp://guest:s3cr%40t@rabbit:5672/": "amqp://guest:***@rabbit:5672/",
