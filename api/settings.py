@@ -72,9 +72,10 @@ class Settings(BaseSettings):
     reserve_rate_per_user: int = 30  # requests per minute
     reserve_rate_per_ip: int = 600
     auth_rate_per_ip: int = 30
-    # Proxies whose X-Forwarded-For/-Proto are trusted (comma-separated IPs, or "*"
-    # behind nginx or an ingress). uvicorn reads FORWARDED_ALLOW_IPS itself; this field
-    # names it among the settings.
+    # Proxies whose X-Forwarded-For/-Proto are trusted: comma-separated IPs or CIDR
+    # networks (nginx's address, the ingress pods' range). "*" would let any client
+    # choose the IP its limits count: refused in production. uvicorn reads
+    # FORWARDED_ALLOW_IPS itself; this field names it and validates it.
     forwarded_allow_ips: str = "127.0.0.1,::1"
 
     # Inventory actors.
