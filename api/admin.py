@@ -21,7 +21,7 @@ from rich.console import Console
 from actors.mongo_embedded import mongodb_url
 from api.repositories.users import UsersRepository
 from api.security.passwords import PasswordHasher
-from api.services.accounts import AdminCredentials, describe, ensure_admin
+from api.services.accounts import AdminCredentials, AdminEmailTaken, describe, ensure_admin
 from api.settings import Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
@@ -43,12 +43,23 @@ def create_admin(
             prompt=True, hide_input=True, confirmation_prompt=True, help="10 to 128 characters."
         ),
     ],
+    promote_existing: Annotated[
+        bool,
+        typer.Option(
+            "--promote-existing",
+            help="If an account already uses this email, make it admin (its password "
+            "unchanged). Only for an account you know is the right person's.",
+        ),
+    ] = False,
 ) -> None:
-    """Create an admin account, or make an existing account admin (password unchanged)."""
+    """Create an admin account (an existing account only with --promote-existing)."""
     try:
         AdminCredentials(email=email, password=password)  # refused before connecting
         settings = get_settings()
-        user, created = asyncio.run(_create_admin(settings, email, password))
+        user, created = asyncio.run(_create_admin(settings, email, password, promote_existing))
+    except AdminEmailTaken as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
     except ValidationError as exc:
         err.print(f"[red]error:[/red] invalid input: {describe(exc)}", highlight=False)
         raise typer.Exit(2) from None
@@ -59,7 +70,9 @@ def create_admin(
     out.print(f"{verb}: {user.email} (id {user.id}, roles {', '.join(user.roles)})")
 
 
-async def _create_admin(settings: Settings, email: str, password: str) -> tuple[Any, bool]:
+async def _create_admin(
+    settings: Settings, email: str, password: str, promote_existing: bool
+) -> tuple[Any, bool]:
     url, embedded = await asyncio.to_thread(
         mongodb_url, settings.mongodb_url, settings.data_dir / "mongo"
     )
@@ -69,7 +82,7 @@ async def _create_admin(settings: Settings, email: str, password: str) -> tuple[
     try:
         users = UsersRepository(client[f"{settings.mongodb_db_prefix}_auth"])
         await users.ensure_indexes()  # the unique email index, if the API never ran
-        return await ensure_admin(users, PasswordHasher(), email, password)
+        return await ensure_admin(users, PasswordHasher(), email, password, promote_existing)
     finally:
         await client.close()
         if embedded is not None:

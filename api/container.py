@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from actors.config import ActorConfig, RouterConfig
 from actors.mongo_embedded import EmbeddedMongo, mongodb_url
 from actors.router import InventoryRouter
+from api.logging import redact_url
 from api.ratelimit import RateLimiter
 from api.repositories.users import UsersRepository
 from api.security.tokens import TokenService
@@ -101,7 +102,7 @@ async def start(settings: Settings) -> Container:
     if amqp_url and not await asyncio.to_thread(broker_reachable, amqp_url):
         log.warning(
             "RabbitMQ unreachable: inventory events are NOT published (non-durable outbox off)",
-            extra={"amqp_url": amqp_url},
+            extra={"amqp_url": redact_url(amqp_url)},
         )
         amqp_url = None
     started_ray = False

@@ -41,8 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Ticketing API",
         version=package_version(),
-        docs_url="/docs",
-        openapi_url="/openapi.json",
+        # Off in production unless DOCS_ENABLED: the schema maps every admin route.
+        docs_url="/docs" if settings.serve_docs else None,
+        redoc_url="/redoc" if settings.serve_docs else None,
+        openapi_url="/openapi.json" if settings.serve_docs else None,
         lifespan=lifespan,
         description="Reservations for concerts and events, served by one actor per event. "
         "Errors are RFC 9457 problem details with a stable `code`.",

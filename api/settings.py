@@ -2,7 +2,9 @@
 
 Every default is the embedded one (`make run` on a fresh machine): local Ray, the
 mongoeco wire server, SQLite journal, the local RabbitMQ. Production sets
-``ENV=production`` and real URLs; it refuses to start with the development secret.
+``ENV=production`` and real URLs; the one validator refuses, before anything starts,
+development defaults, placeholders and secrets without a real shape
+(``api.production_checks``).
 """
 
 from functools import lru_cache
@@ -12,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api import production_checks
+
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 DEV_SECRET = "development-only-secret-change-me-0123456789"
 DEV_WEBHOOK_SECRET = "whsec_development_only"  # localstripe and tests sign with it
@@ -20,7 +24,10 @@ DEV_WEBHOOK_SECRET = "whsec_development_only"  # localstripe and tests sign with
 class Settings(BaseSettings):
     """All settings of the API process; each field is read from its upper-case env var."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # hide_input_in_errors: a refused start must not print the secrets it was given.
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=False, extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
@@ -37,6 +44,10 @@ class Settings(BaseSettings):
     otel_service_name: str = "ticketing-api"  # actors report as "ticketing-inventory"
     otel_console_path: str | None = None  # console exporter: a file of JSON lines (stdout)
     metrics_port: int | None = None  # standalone workers: serve /metrics on this port
+    # The API's /metrics: open in development; in production only with
+    # ``Authorization: Bearer <METRICS_TOKEN>``, and off (404) without a token set.
+    metrics_token: str | None = None
+    docs_enabled: bool | None = None  # /docs and /openapi.json; None: on except in production
 
     # Components (None: the embedded default).
     mongodb_url: str | None = None
@@ -61,9 +72,10 @@ class Settings(BaseSettings):
     reserve_rate_per_user: int = 30  # requests per minute
     reserve_rate_per_ip: int = 600
     auth_rate_per_ip: int = 30
-    # Proxies whose X-Forwarded-For/-Proto are trusted (comma-separated IPs, or "*"
-    # behind nginx or an ingress). uvicorn reads FORWARDED_ALLOW_IPS itself; this field
-    # names it among the settings.
+    # Proxies whose X-Forwarded-For/-Proto are trusted: comma-separated IPs or CIDR
+    # networks (nginx's address, the ingress pods' range). "*" would let any client
+    # choose the IP its limits count: refused in production. uvicorn reads
+    # FORWARDED_ALLOW_IPS itself; this field names it and validates it.
     forwarded_allow_ips: str = "127.0.0.1,::1"
 
     # Inventory actors.
@@ -123,12 +135,18 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> "Settings":
-        if self.env == "production" and (
-            self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < 32
-        ):
-            raise ValueError("JWT_SECRET must be set (32+ characters) when ENV=production")
+    def _refuse_unsafe_settings(self) -> "Settings":
+        # The one place every start-up refusal lives: it runs when the settings are
+        # read, before any account, database or connection is made.
+        if problems := production_checks.problems(self):
+            raise ValueError(
+                f"ENV={self.env} refuses these settings:\n  - " + "\n  - ".join(problems)
+            )
         return self
+
+    @property
+    def serve_docs(self) -> bool:
+        return self.env != "production" if self.docs_enabled is None else self.docs_enabled
 
     @property
     def effective_journal_url(self) -> str:

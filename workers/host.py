@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from api.logging import redact_url
+
 log = logging.getLogger(__name__)
 
 WORKERS = ("notifications", "payments", "webhooks", "waitlist")
@@ -62,7 +64,7 @@ async def start_workers(container: Any, names: Sequence[str] = WORKERS) -> Worke
         log.error(
             "WORKERS OFF: RabbitMQ is unreachable, so payments are not processed and no "
             "email is sent; start RabbitMQ (AMQP_URL) and restart",
-            extra={"amqp_url": container.settings.amqp_url},
+            extra={"amqp_url": redact_url(container.settings.amqp_url or "")},
         )
         return host
     for name in names:

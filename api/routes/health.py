@@ -1,15 +1,22 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+``/metrics`` is open in development. In production it answers only a scraper that
+sends ``Authorization: Bearer <METRICS_TOKEN>``, and is off (404, as if absent) when
+no token is set: metric labels name routes, events and load, nobody else's business.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 
 import ray
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.container import broker_reachable
 from api.deps import ContainerDep
+from api.errors import NotFound, Unauthorized
 from api.metrics import render
 from api.problems import problem
 
@@ -39,7 +46,25 @@ async def ready(request: Request, container: ContainerDep) -> object:
     return problem(request, 503, "not_ready", f"Unavailable: {failed}.", checks=checks)
 
 
-@router.get("/metrics", operation_id="metrics", response_class=Response)
+def metrics_guard(request: Request) -> None:
+    """Production: the scraper's bearer token, compared in constant time; no token
+    configured, no endpoint. Runs before the route's other dependencies."""
+    settings = request.app.state.settings
+    if settings.env != "production":
+        return
+    if not settings.metrics_token:
+        raise NotFound("Not Found.")
+    given = request.headers.get("authorization", "").encode()
+    if not hmac.compare_digest(given, f"Bearer {settings.metrics_token}".encode()):
+        raise Unauthorized("Metrics need the scraper's bearer token (METRICS_TOKEN).")
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    response_class=Response,
+    dependencies=[Depends(metrics_guard)],
+)
 async def metrics(container: ContainerDep) -> Response:
     """Prometheus metrics of this process and of the inventory actors it reaches."""
     return Response(await render(container.router), media_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,5 @@
-"""Accounts: one's own profile and purchase history, role grants by admins, the first admin.
+"""Accounts: one's own profile and purchase history, role grants by admins, the first
+admin (created, never promoted from an existing account).
 
 Also the auth context's startup (``start_accounts``): indexes, the password hasher
 and the bootstrap admin from ``BOOTSTRAP_ADMIN_EMAIL`` / ``BOOTSTRAP_ADMIN_PASSWORD``.
@@ -110,11 +111,22 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
+class AdminEmailTaken(RuntimeError):
+    """The admin's email belongs to an account without the admin role: it is not
+    promoted (registration does not verify emails, so anyone may have taken it)."""
+
+
 async def ensure_admin(
-    users: UsersRepository, passwords: PasswordHasher, email: str, password: str
+    users: UsersRepository,
+    passwords: PasswordHasher,
+    email: str,
+    password: str,
+    promote_existing: bool = False,
 ) -> tuple[UserPublic, bool]:
-    """Create the admin account, or grant ``admin`` to the existing one (its password is
-    left alone). ``(user, created)``; ``ValidationError`` for a bad email or password."""
+    """Create the admin account; ``(user, created)``. An account that already has the
+    role is left as it is (a restart). One without it raises ``AdminEmailTaken``, unless
+    an operator asked to ``promote_existing`` (the CLI's explicit flag; its password is
+    left alone). ``ValidationError`` for a bad email or password."""
     creds = AdminCredentials(email=email, password=password)
     existing = await users.by_email(creds.email)
     if existing is None:
@@ -126,8 +138,19 @@ async def ensure_admin(
             return public(user), True
         except EmailAlreadyUsed:  # another replica created it meanwhile
             existing = await users.by_email(creds.email)
-    user = existing and await users.set_roles(existing.id, ["admin", *existing.roles])
-    if user is None:  # deleted between two reads: nothing sane to do but say so
+    if existing is None:  # deleted between two reads: nothing sane to do but say so
+        raise RuntimeError(f"the account {creds.email} vanished while being made admin")
+    if "admin" in existing.roles:
+        return public(existing), False
+    if not promote_existing:
+        raise AdminEmailTaken(
+            f"{creds.email} already belongs to an account without the admin role; it is "
+            "not promoted (anyone may have registered that email): choose another admin "
+            "email, or promote that account deliberately with "
+            "`python -m api.admin create-admin --promote-existing`"
+        )
+    user = await users.set_roles(existing.id, ["admin", *existing.roles])
+    if user is None:
         raise RuntimeError(f"the account {creds.email} vanished while being made admin")
     return public(user), False
 
@@ -152,4 +175,6 @@ async def start_accounts(container: Any) -> None:
         )
     except ValidationError as exc:
         raise ValueError(f"BOOTSTRAP_ADMIN_EMAIL/PASSWORD: {describe(exc)}") from None
+    except AdminEmailTaken as exc:
+        raise ValueError(f"BOOTSTRAP_ADMIN_EMAIL: {exc}") from None
     log.info("bootstrap admin", extra={"email": user.email, "newly_created": created})

@@ -82,6 +82,9 @@ class OrganiserService:
     async def add_member(
         self, user: Principal, organiser_id: str, body: MemberCreate
     ) -> OrganiserPublic:
+        # Permission first: otherwise anyone could learn which emails have accounts
+        # (a 422 unknown_account vs a 404/403), outside the login rate limit.
+        await self.access.require(user, organiser_id, "manage_team")
         account = await self.users.by_email(str(body.email))
         if account is None:
             raise Invalid(f"No account uses {body.email}.", code="unknown_account")

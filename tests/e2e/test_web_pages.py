@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.e2e.web_support import ARTIFACTS, Site, browser, sign_in, site
 from tests.integration.payments_support import localstripe
@@ -265,4 +266,21 @@ def test_behind_a_waiting_room_a_buyer_joins_the_line_then_holds_once_admitted(
     dashboard = context.new_page()  # the organiser's view shows the line (empty now)
     sign_in(dashboard, site, organiser, f"/web/organiser.html?event={event_id}")
     dashboard.wait_for_function("document.querySelector('#count-queue')?.textContent === '0'")
+    context.close()
+
+
+def test_the_login_page_never_sends_the_browser_off_the_site(browser: Any, site: Site) -> None:
+    """``next=/%5Cexample.invalid/`` once led to http://example.invalid/ ("\\" is "/" to
+    the browser): after signing in the browser lands on the site's home page instead."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    account = site.account(name="Redirected Buyer")
+    page.goto(f"{site.url}/web/login.html?next=/%5Cexample.invalid/")
+    page.get_by_label("Email").first.fill(account.email)
+    page.get_by_label("Password").first.fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site.url}/web/")
+    assert not [url for url in requested if urlsplit(url).hostname == "example.invalid"]
     context.close()

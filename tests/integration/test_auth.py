@@ -11,6 +11,7 @@ import uuid
 import bcrypt
 import pytest
 
+from api import container as composition
 from api.repositories.refresh_tokens import RefreshTokensRepository
 from api.security.tokens import TokenService
 from tests.integration.api_support import api
@@ -244,3 +245,21 @@ async def test_bootstrap_admin_from_settings(api) -> None:
         "/v1/admin/users", headers={"Authorization": f"Bearer {pair['access_token']}"}
     )
     assert listing.status_code == 200 and listing.json()["items"][0]["email"] == "root@example.com"
+
+
+async def test_bootstrap_admin_never_promotes_an_account_someone_registered(api) -> None:
+    """Registration verifies no email: whoever registered the admin's address first
+    must not become admin (with their password). The start is refused instead."""
+    squatter = await api.register(email="boss@example.com", password="squatter pass 1")
+    settings = api.settings.model_copy(
+        update={"bootstrap_admin_email": "Boss@Example.com", "bootstrap_admin_password": PASSWORD}
+    )
+    with pytest.raises(ValueError, match=r"BOOTSTRAP_ADMIN_EMAIL: boss@example\.com already"):
+        await composition.start(settings)
+    user = await api.container.users.by_email("boss@example.com")
+    assert user.roles == ["user"] and user.id == squatter["id"]
+    # An account that is already admin is left alone (a restart starts).
+    await api.container.users.set_roles(squatter["id"], ["admin", "user"])
+    restarted = await composition.start(settings)
+    await restarted.close()
+    assert (await api.container.users.by_email("boss@example.com")).roles == ["admin", "user"]

@@ -189,3 +189,20 @@ async def test_the_audit_log_is_admins_only_paginated_and_append_only(api: Api) 
     source = inspect.getsource(audit_module)
     for verb in ("update_", "delete_", "replace_", "find_one_and_", "drop"):
         assert f".{verb}" not in source, verb
+
+
+async def test_adding_a_member_checks_permission_before_looking_up_the_email(api: Api) -> None:
+    """Otherwise anyone learns which emails have accounts (422 vs 403/404)."""
+    owner, viewer, stranger = await api.user("event_creator"), await api.user(), await api.user()
+    org = await organiser(api, owner)
+    await add(api, org, owner, viewer, "view_reports")
+    members = f"/v1/organisers/{org}/members"
+    for email in (owner["email"], "nobody-here@example.com"):  # an account, and none
+        body = {"email": email, "permissions": []}
+        refused(await api.client.post(members, json=body, headers=viewer["headers"]),
+                403, "forbidden")  # fmt: skip
+        refused(await api.client.post(members, json=body, headers=stranger["headers"]),
+                404, "not_found")  # fmt: skip
+    body = {"email": "nobody-here@example.com", "permissions": []}
+    refused(await api.client.post(members, json=body, headers=owner["headers"]),
+            422, "unknown_account")  # fmt: skip

@@ -163,11 +163,16 @@ async def test_cli_create_admin(api) -> None:
     assert "created" in created.stdout
     pair = await api.login("ops@example.com", "operator pass 1")
     assert api.container.tokens.principal(pair["access_token"]).is_admin
-    # An existing account is promoted, its password untouched.
+    # An existing account is not promoted unless the operator says so explicitly.
     user = await api.register()
-    promoted = await asyncio.to_thread(
-        run_cli, api, "--email", user["email"], "--password", "ignored password"
-    )
+    args = ("--email", user["email"], "--password", "ignored password")
+    refused = await asyncio.to_thread(run_cli, api, *args)
+    assert refused.returncode == 1 and "--promote-existing" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    pair = await api.login(user["email"], user["password"])
+    assert api.container.tokens.principal(pair["access_token"]).roles == {"user"}
+    # With the flag it is promoted, its password untouched.
+    promoted = await asyncio.to_thread(run_cli, api, *args, "--promote-existing")
     assert promoted.returncode == 0, promoted.stderr
     pair = await api.login(user["email"], user["password"])
     assert api.container.tokens.principal(pair["access_token"]).roles == {"admin", "user"}

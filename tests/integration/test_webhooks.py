@@ -14,11 +14,12 @@ import pytest
 from api.services.ticket_issue import issue_tickets
 from tests.integration.api_support import Api, api
 from tests.integration.notify_support import Publisher, eventually
+from tests.integration.organiser_support import add, event_body, organiser, venue
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import on_sale_event
 from tests.integration.webhook_support import Receiver
 from workers.messages import ORDER_CONFIRMED
-from workers.webhooks import WebhooksWorker, queue_spec, start_worker
+from workers.webhooks import WebhooksWorker, build, queue_spec, start_worker
 from workers.webhooks.signing import HEADER, verify
 
 __all__ = ["api", "ray_local"]
@@ -169,3 +170,38 @@ async def test_unsafe_urls_are_refused(api: Api) -> None:
     for url in ("ftp://example.com/hook", "file:///etc/passwd", "http://user:pw@example.com/"):
         answer = await api.client.post("/v1/webhooks", headers=owner["headers"], json={"url": url})
         assert answer.status_code == 422, (url, answer.text)
+
+
+async def test_a_removed_team_member_stops_receiving_the_events_orders(api: Api) -> None:
+    """Access is checked at each delivery, per-event subscriptions too (the dispatcher
+    driven directly: when ``handle`` returns, every delivery of the message was decided)."""
+    owner, member = await api.user("event_creator"), await api.user("event_creator")
+    org = await organiser(api, owner)
+    await add(api, org, owner, member, "manage_events")
+    created = await api.client.post(
+        "/v1/events", json=event_body(await venue(api, owner), org), headers=owner["headers"]
+    )
+    assert created.status_code == 201, created.text
+    event_id = created.json()["id"]
+    published = await api.client.post(f"/v1/events/{event_id}/publish", headers=owner["headers"])
+    assert published.status_code == 200, published.text
+    theirs, ours = Receiver(), Receiver()
+    for server in (theirs, ours):
+        await server.start()
+    try:
+        await subscribe(api, member, theirs.url, event_id=event_id)
+        await subscribe(api, owner, ours.url, event_id=event_id)
+        dispatcher = (await build(api.container)).dispatcher
+        assert await dispatcher.handle(ORDER_CONFIRMED, confirmed(event_id), "m1") == 2
+        assert (len(theirs.received), len(ours.received)) == (1, 1)
+
+        removed = await api.client.delete(
+            f"/v1/organisers/{org}/members/{member['id']}", headers=owner["headers"]
+        )
+        assert removed.status_code == 204, removed.text
+        assert await dispatcher.handle(ORDER_CONFIRMED, confirmed(event_id), "m2") == 1
+        assert (len(theirs.received), len(ours.received)) == (1, 2)
+        await dispatcher.sender.close()
+    finally:
+        for server in (theirs, ours):
+            await server.stop()

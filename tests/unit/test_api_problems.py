@@ -13,7 +13,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 from actors.errors import InventoryUnavailableError
 from api.errors import RateLimited
 from api.main import create_app
-from api.settings import DEV_SECRET, Settings
+from api.settings import Settings
 from engine import LimitExceededError, SeatUnavailableError, SoldOutError
 
 PROBLEM = "application/problem+json"
@@ -94,10 +94,7 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
 
 
-def test_production_refuses_the_development_secret() -> None:
-    with pytest.raises(ValueError, match="JWT_SECRET"):
-        Settings(env="production", jwt_secret=DEV_SECRET)
-    Settings(env="production", jwt_secret="x" * 40)
+# Production's refusals of settings: tests/unit/test_production_settings.py.
 
 
 def test_the_openapi_document_declares_problem_details_for_every_error(app) -> None:

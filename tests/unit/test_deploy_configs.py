@@ -13,11 +13,14 @@ and ``test_the_checks_catch_mistakes`` shows each check failing on a broken copy
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib.util
+import ipaddress
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tomllib
@@ -229,9 +232,31 @@ def compose_problems(compose: dict[str, Any]) -> list[str]:
         problems.append("compose api: publishes ports; traffic must go through nginx")
     if (api.get("healthcheck") or {}).get("disable"):
         problems.append("compose api: healthcheck disabled")
+    problems += proxy_trust_problems(compose)
     problems += nginx_problems((COMPOSE_DIR / "nginx.conf").read_text(), services, api_port or 0)
     problems += prometheus_problems(load(COMPOSE_DIR / "prometheus.yml"), services, api_port or 0)
     problems += otel_problems(load(COMPOSE_DIR / "otel-collector.yaml"), services)
+    return problems
+
+
+def proxy_trust_problems(compose: dict[str, Any]) -> list[str]:
+    """The API trusts X-Forwarded-For from nginx's fixed address alone: one in the
+    compose network's subnet, outside the range Docker hands out to other containers."""
+    nginx = (compose["services"]["nginx"].get("networks") or {}).get("default") or {}
+    address = ipaddress.ip_address(nginx.get("ipv4_address") or "0.0.0.0")
+    ipam = ((compose.get("networks") or {}).get("default") or {}).get("ipam", {})
+    pools = ipam.get("config", [])
+    problems = []
+    if not any(
+        address in ipaddress.ip_network(p["subnet"])
+        and address not in ipaddress.ip_network(p.get("ip_range", "0.0.0.0/32"))
+        for p in pools
+    ):
+        problems.append("compose nginx: no fixed address in the subnet, outside its ip_range")
+    for name in DRIVERS:
+        trusted = interpolate(compose_env(compose["services"][name]).get("FORWARDED_ALLOW_IPS"))
+        if trusted != str(address):
+            problems.append(f"compose {name}: FORWARDED_ALLOW_IPS {trusted} is not nginx's")
     return problems
 
 
@@ -424,6 +449,18 @@ def pod_specs(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"ray-{group['groupName']}", group["template"]["spec"]
 
 
+def filled(env: dict[str, Any]) -> dict[str, Any]:
+    """``env`` with each CHANGE-ME placeholder replaced by a value of a real secret's
+    shape (random hex after the value's prefix: ``sk_live_``, ``whsec_``...)."""
+    out = {}
+    for key, value in env.items():
+        text = str(value)
+        if key == "TICKET_SIGNING_KEY" and "CHANGE-ME" in text:
+            text = base64.b64encode(secrets.token_bytes(32)).decode()
+        out[key] = re.sub(r"CHANGE-ME[-\w]*", lambda _: secrets.token_hex(32), text)
+    return out
+
+
 def kuberay_problems(docs: list[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
     for doc in docs:
@@ -512,8 +549,10 @@ def kuberay_problems(docs: list[dict[str, Any]]) -> list[str]:
     env_values = {
         k: v for data in [*config_maps.values(), *secrets.values()] for k, v in data.items()
     }
-    try:
-        settings = settings_from(env_values)
+    if "*" in str(env_values.get("FORWARDED_ALLOW_IPS", "")):
+        problems.append("kuberay: FORWARDED_ALLOW_IPS trusts every client ('*')")
+    try:  # as an operator fills it in: the example's placeholders are refused (below)
+        settings = settings_from(filled(env_values))
     except ValueError as exc:
         return [*problems, f"kuberay: invalid settings: {exc}"]
     if settings.ray_address != f"{cluster_name}-head-svc:{gcs_port}":
@@ -729,7 +768,9 @@ def test_the_checks_catch_mistakes() -> None:
     broken["services"]["payments"]["environment"]["RAY_ADDRESS"] = "ray-head:6380"
     broken["services"]["notifications"]["command"] = ["python", "-m", "workers.nope"]
     broken["services"]["ray-worker"]["environment"] = {}
+    broken["services"]["api"]["environment"]["FORWARDED_ALLOW_IPS"] = "*"
     problems = compose_problems(broken)
+    assert any("api: FORWARDED_ALLOW_IPS * is not nginx's" in p for p in problems)
     assert any("WORKERS is not a field" in p for p in problems)
     assert any("payments: RAY_ADDRESS" in p for p in problems)
     assert any("notifications: command" in p for p in problems)
@@ -759,8 +800,29 @@ def test_the_checks_catch_mistakes() -> None:
             doc["spec"]["template"]["spec"]["containers"][0]["image"] = "python:3.13"
     problems = kuberay_problems(docs)
     assert any("containerPort http" in p for p in problems)
+    docs = kuberay_docs()
+    next(d for d in docs if d["kind"] == "ConfigMap")["data"]["FORWARDED_ALLOW_IPS"] = "*"
+    assert any("FORWARDED_ALLOW_IPS trusts every client" in p for p in kuberay_problems(docs))
     assert any("payments/payments: image" in p for p in problems)
 
     dockerfile = DOCKERFILE.read_text()
     assert dockerfile_problems(dockerfile.replace("USER app", "USER root"))
     assert dockerfile_problems(dockerfile.replace('CMD ["python", "-m", "api"]', "CMD bash"))
+
+
+def test_the_example_secrets_do_not_start_in_production() -> None:
+    """cluster/kuberay/secret.example.yaml as shipped: every placeholder is refused by
+    name (a public JWT secret would let anyone mint admin tokens)."""
+    env: dict[str, Any] = {}
+    for doc in kuberay_docs():
+        if doc["kind"] in ("ConfigMap", "Secret") and doc["metadata"]["name"] != "ray-auth":
+            env.update({**doc.get("data", {}), **doc.get("stringData", {})})
+    assert env["ENV"] == "production"
+    with pytest.raises(ValueError) as refused:
+        settings_from(env)
+    message = str(refused.value)
+    for key in ("JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_KEY", "METRICS_TOKEN",
+                "MONGODB_URL", "AMQP_URL", "TICKET_SIGNING_KEY", "BOOTSTRAP_ADMIN_PASSWORD",
+                "STRIPE_PUBLISHABLE_KEY"):  # fmt: skip
+        assert f"{key}: still a placeholder" in message, key
+    assert "sk_live_CHANGE-ME" not in message and "input_value" not in message  # not echoed

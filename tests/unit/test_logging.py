@@ -14,13 +14,14 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
-from api.logging import configure_logging, wants_json
+from api.logging import configure_logging, redact_url, wants_json
 
 ROOT = Path(__file__).resolve().parents[2]
 RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -92,3 +93,88 @@ def test_console_lines_are_readable(captured: io.StringIO) -> None:
 def test_json_in_production_or_when_asked() -> None:
     assert wants_json("auto", "production") and wants_json("json", "development")
     assert not wants_json("auto", "development") and not wants_json("console", "production")
+
+
+HOSTILE = "/v1/payments/\x00\x01\x1b[31m\r\nforged=1\u2028\x7f\x85"
+
+
+def lines_of(stream: io.StringIO, fmt: str, emit: Any) -> list[str]:
+    configure_logging("info", fmt, stream=stream)
+    emit()
+    return stream.getvalue().splitlines()
+
+
+def every_way_of_logging() -> None:
+    """A user value as an extra, as a %-argument (uvicorn's access log), a structlog
+    key, a key name and the message itself."""
+    stdlib = logging.getLogger("api.test")
+    stdlib.info("request", extra={"path": HOSTILE, "nested": {"k": [HOSTILE]}})
+    stdlib.info('%s - "GET %s HTTP/1.1" %d', "1.2.3.4", HOSTILE, 404)
+    structlog.get_logger("api.test").info("bound", path=HOSTILE, **{HOSTILE: 1})
+    stdlib.info(HOSTILE)
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_control_characters_of_user_values_are_escaped(captured: io.StringIO, fmt: str) -> None:
+    lines = lines_of(captured, fmt, every_way_of_logging)
+    assert len(lines) == 4, lines  # a CR/LF in a value did not start a forged line
+    text = captured.getvalue()
+    assert not any(c in text for c in "\x00\x01\x1b\r\x7f\x85\u2028"), repr(text)
+    assert "\\x00\\x01\\x1b[31m" in text.replace("\\\\", "\\")  # JSON doubles the backslash
+    if fmt == "json":
+        first = json.loads(lines[0])
+        assert (
+            first["path"] == "/v1/payments/\\x00\\x01\\x1b[31m\\x0d\\x0aforged=1\\u2028\\x7f\\x85"
+        )
+        assert first["nested"] == {"k": [first["path"]]}
+        assert json.loads(lines[1])["msg"] == f'1.2.3.4 - "GET {first["path"]} HTTP/1.1" 404'
+
+
+def test_tracebacks_keep_their_lines_and_numbers_keep_their_type(captured: io.StringIO) -> None:
+    def emit() -> None:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("api.test").exception("failed", extra={"n": 3, "ok": True})
+
+    line = json.loads(lines_of(captured, "json", emit)[0])
+    assert (line["n"], line["ok"]) == (3, True)
+    assert "\n" in line["exception"] and "ValueError: boom" in line["exception"]
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_tracebacks_are_cleaned_too(captured: io.StringIO, fmt: str) -> None:
+    """A connection error that quotes its URL (and a client's bytes) in its message."""
+
+    def emit() -> None:
+        try:
+            raise ConnectionError("cannot reach amqp://app:hunter2@mq:5672/ for /p\x00\x1b[2J")
+        except ConnectionError:
+            logging.getLogger("api.test").exception("broker down")
+
+    text = "\n".join(lines_of(captured, fmt, emit))
+    assert "hunter2" not in text and "amqp://app:***@mq:5672/" in text
+    assert "\x00" not in text and "\x1b" not in text and "\\u0000" not in text
+    assert "Traceback" in text
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_passwords_in_logged_urls_are_redacted(captured: io.StringIO, fmt: str) -> None:
+    urls = {
+        "amqp://guest:s3cr%40t@rabbit:5672/": "amqp://guest:***@rabbit:5672/",
+        "mongodb://app:p@ss@db1,db2/?replicaSet=rs": "mongodb://app:***@db1,db2/?replicaSet=rs",
+        "redis://:onlypass@cache:6379/0": "redis://:***@cache:6379/0",
+        "http://host:8080/a?next=x@y": "http://host:8080/a?next=x@y",  # no credentials
+    }
+
+    def emit() -> None:
+        for url in urls:
+            logging.getLogger("api.test").warning("unreachable", extra={"amqp_url": url})
+            logging.getLogger("api.test").warning("cannot reach %s", url)
+
+    text = "\n".join(lines_of(captured, fmt, emit))
+    for secret in ("s3cr", "p@ss", "onlypass"):
+        assert secret not in text
+    for redacted in urls.values():
+        assert text.count(redacted) == 2, (redacted, text)
+    assert redact_url("amqp://guest:guest@127.0.0.1:5672/") == "amqp://guest:***@127.0.0.1:5672/"

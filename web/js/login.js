@@ -1,15 +1,15 @@
 // Sign in (POST /v1/auth/login) or register, then back to the page that asked.
 import { request, signIn } from "./api.js";
 import { formValues, notice, renderHeader } from "./layout.js";
+import { sameOriginTarget } from "./redirect.js";
 
 const main = document.getElementById("main");
 const login = document.getElementById("login");
 const register = document.getElementById("register");
 
 function next() {
-  // Only a path of this site: never an open redirect to another origin.
-  const wanted = new URLSearchParams(location.search).get("next") || "/web/";
-  return wanted.startsWith("/") && !wanted.startsWith("//") ? wanted : "/web/";
+  // Only a page of this site: never an open redirect to another origin.
+  return sameOriginTarget(new URLSearchParams(location.search).get("next"), location.origin);
 }
 
 async function enter(email, password) {

@@ -4,6 +4,7 @@ Every attempt is logged (status code, attempt number, latency). A subscription t
 already got this message (a logged success) is skipped, so when one receiver fails
 and the bus retries the message later (with backoff), the others are not sent it
 again. After the last retry, the message is dead-lettered and can be replayed.
+Whether the subscriber may still see the event's orders is checked for every delivery.
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ class Dispatcher:
         content = payload(kind, body, message_id)
         owed = []
         for sub in await self.repo.matching(event_id, kind):
-            if sub.get("event_id") is None and not await self.managers.manages(
-                sub["owner_id"], event_id
-            ):
-                continue  # an all-events subscription of someone else's organiser account
+            # Every subscription, per-event ones too, at every delivery: access is what
+            # it is now (a member removed from the team stops receiving at once), not
+            # what it was when they subscribed.
+            if not await self.managers.manages(sub["owner_id"], event_id):
+                continue
             if await self.repo.delivered(sub["_id"], message_id):
                 continue  # an earlier attempt of this message reached it
             owed.append(sub)

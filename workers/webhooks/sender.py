@@ -1,17 +1,31 @@
-"""Sending one signed webhook request: the ``Sender`` port and its httpx adapter.
+"""Sending one signed webhook request: the ``Sender`` port and its httpcore adapter.
 
-The adapter never follows redirects (a redirect could point a delivery at an
-internal address the subscription check refused) and bounds every request, so a
-slow receiver costs one timeout, not a stuck consumer.
+The adapter connects only to addresses the SSRF guard allows, checked at connection
+time (``workers.webhooks.pinned``); it never follows redirects (a redirect could
+point a delivery elsewhere) and bounds every request, so a slow receiver costs one
+timeout, not a stuck consumer. What went wrong is logged here in detail, but the
+organiser reads only a generic reason in the delivery log: otherwise "connection
+refused" vs "timed out" per host and port would make webhooks a port scanner.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
-import httpx
+import httpcore
+
+from workers.webhooks.pinned import GuardedBackend, Resolver, UnsafeAddress
+
+log = logging.getLogger(__name__)
+USER_AGENT = "ticketing-webhooks/1"
+NOT_PUBLIC = "refused: the receiver's host does not resolve to a public address"
+NO_ANSWER = "no answer from the receiver (connection failed or timed out)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,24 +50,56 @@ class Sender(Protocol):
 
 
 class HttpxSender:
-    """Webhook requests over one pooled httpx client."""
+    """Webhook requests over one pooled httpcore connection pool (httpx's own
+    transport layer, used directly: its network backend is where the guard sits).
 
-    def __init__(self, timeout_s: float = 10.0) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=timeout_s,
-            follow_redirects=False,
-            headers={"User-Agent": "ticketing-webhooks/1"},
+    ``allow_internal`` (development and tests) lets loopback and private receivers
+    through; ``resolver`` and ``ssl_context`` are injection points for tests."""
+
+    def __init__(
+        self,
+        timeout_s: float = 10.0,
+        allow_internal: bool = False,
+        resolver: Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.timeout_s = timeout_s
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context or ssl.create_default_context(),
+            network_backend=GuardedBackend(resolver, allow_internal),
+            max_connections=100,
+            keepalive_expiry=5.0,
         )
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
         started = time.perf_counter()
+        all_headers = {"User-Agent": USER_AGENT, **headers}
+        timeouts = dict.fromkeys(("connect", "read", "write", "pool"), self.timeout_s)
+        error: str | None = None
+        status: int | None = None
         try:
-            answer = await self._client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            elapsed = (time.perf_counter() - started) * 1000
-            return Response(None, round(elapsed, 3), f"{type(exc).__name__}: {exc}"[:300])
-        elapsed = (time.perf_counter() - started) * 1000
-        return Response(answer.status_code, round(elapsed, 3))
+            async with asyncio.timeout(self.timeout_s):  # the whole request, not each step
+                async with self._pool.stream(
+                    "POST",
+                    url,
+                    headers=list(all_headers.items()),
+                    content=body,
+                    extensions={"timeout": timeouts},
+                ) as answer:
+                    status = answer.status  # the body is not read: only the status counts
+        except UnsafeAddress as exc:
+            error = NOT_PUBLIC
+            detail = str(exc)
+        except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError) as exc:
+            error, detail = "the URL cannot be requested", repr(exc)
+        except (httpcore.NetworkError, httpcore.TimeoutException, TimeoutError) as exc:
+            error, detail = NO_ANSWER, repr(exc)
+        except httpcore.ProtocolError as exc:
+            error, detail = "the receiver's answer is not valid HTTP", repr(exc)
+        elapsed = round((time.perf_counter() - started) * 1000, 3)
+        if error is not None:
+            log.info("webhook not sent", extra={"host": urlsplit(url).hostname, "detail": detail})
+        return Response(status, elapsed, error)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._pool.aclose()

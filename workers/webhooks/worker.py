@@ -86,7 +86,8 @@ async def build(
     await repo.ensure_indexes()
     dispatcher = Dispatcher(
         repo,
-        sender or HttpxSender(),
+        # Outside production receivers may be local (tests, a developer's machine).
+        sender or HttpxSender(allow_internal=container.settings.env != "production"),
         CatalogManagers(container.catalog, container.organisers),
     )
     return WebhooksWorker(container.amqp_url, spec or queue_spec(container.settings), dispatcher)
