@@ -1,0 +1,133 @@
+"""CPU time per component while a load runs, from /proc/PID/stat (utime + stime).
+
+``CpuSampler.start()`` takes a first reading, ``stop()`` a second one; the difference
+per component, over the wall time between them, gives the cores used and, divided by
+the answers served, the µs of CPU per request. Components are found by the server's
+session (``bench.servers`` starts every server in its own session, so its uvicorn
+workers, Ray processes and embedded MongoDB share the server's session id):
+
+- ``api``: the server process and its uvicorn workers; ``actor``: ``ray::InventoryActor``
+  processes; ``mongo``: the embedded MongoDB; ``ray``: the rest of the session (Ray's
+  GCS, raylet, dashboard, idle workers);
+- ``broker``: RabbitMQ's ``beam.smp`` (shared by everything on this machine, so it
+  includes whatever else uses the broker meanwhile);
+- ``loadgen``: the load generator (wrk, or the Python fallback), this process's child.
+
+A process that starts or ends between the readings counts only for the time seen.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of ``pid`` (all its threads), None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read().decode()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()  # comm may hold spaces: split after it
+    return (int(fields[11]) + int(fields[12])) / TICK  # fields 14 and 15 of stat(5)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _pids() -> Iterable[int]:
+    return (int(p) for p in os.listdir("/proc") if p.isdigit())
+
+
+def classify(pid: int, server_pid: int, cmdline: str) -> str:
+    if pid == server_pid or " -m api" in cmdline or "multiprocessing" in cmdline:
+        return "api"
+    if cmdline.startswith("ray::InventoryActor"):
+        return "actor"
+    if "mongo_embedded" in cmdline:
+        return "mongo"
+    return "ray"
+
+
+def components(server_pids: Iterable[int]) -> dict[int, str]:
+    """pid -> component for the servers' sessions and the broker."""
+    found: dict[int, str] = {}
+    sessions = {}
+    for server in server_pids:
+        try:
+            sessions[os.getsid(server)] = server
+        except OSError:
+            continue
+    for pid in _pids():
+        try:
+            sid = os.getsid(pid)
+        except OSError:
+            continue
+        if sid in sessions:
+            found[pid] = classify(pid, sessions[sid], _cmdline(pid))
+        elif _cmdline(pid).split(" ")[0].endswith("beam.smp"):
+            found[pid] = "broker"
+    return found
+
+
+@dataclass
+class CpuSampler:
+    """Two readings of the components' CPU time; ``cores`` and ``per_request_us``.
+
+    The load generator runs as this process's child between ``start`` and ``stop``
+    (wrk, or the fallback's worker processes): its CPU is the children's rusage delta,
+    which counts it once it has exited and been reaped.
+    """
+
+    server_pids: list[int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+    _before: dict[int, tuple[str, float]] = field(default_factory=dict)
+    _children: float = 0.0
+    _started: float = 0.0
+
+    def start(self) -> None:
+        self._before = self._read()
+        self._children = _children_cpu()
+        self._started = time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        after = self._read()
+        self.wall_s = time.monotonic() - self._started
+        totals: dict[str, float] = defaultdict(float)
+        for pid, (name, seconds) in after.items():
+            totals[name] += seconds - self._before.get(pid, (name, 0.0))[1]
+        totals["loadgen"] += _children_cpu() - self._children
+        self.seconds = dict(totals)
+        return self.seconds
+
+    def _read(self) -> dict[int, tuple[str, float]]:
+        readings = {}
+        for pid, name in components(self.server_pids).items():
+            seconds = cpu_seconds(pid)
+            if seconds is not None:
+                readings[pid] = (name, seconds)
+        return readings
+
+    def cores(self) -> dict[str, float]:
+        return {k: v / self.wall_s for k, v in self.seconds.items()} if self.wall_s else {}
+
+    def per_request_us(self, requests: int) -> dict[str, float]:
+        return {k: v / requests * 1e6 for k, v in self.seconds.items()} if requests else {}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
