@@ -4,7 +4,7 @@
 -- (a run of 1..MAX_SEATS adjacent seats in a random row) or a quantity in a random
 -- section, in the share SEATS_SHARE : 1 - SEATS_SHARE. Answers are counted per
 -- "status:code" (the problem's stable code), and the seats granted by 201s are
--- summed from their "quantity", so the bench can audit the server afterwards.
+-- summed from their "seats" lists, so the bench can audit the server afterwards.
 -- done() prints one line "BENCH_JSON {...}" that bench/wrk.py parses.
 
 local threads = {}
@@ -48,7 +48,9 @@ function response(status, headers, body)
   local key
   if status == 201 then
     key = "201"
-    seats_granted = seats_granted + (tonumber(string.match(body, '"quantity":(%d+)')) or 0)
+    -- the granted seat ids: count the quoted strings of the "seats" array
+    local list = string.match(body, '"seats":%[(.-)%]') or ""
+    seats_granted = seats_granted + select(2, string.gsub(list, '"', "")) / 2
   else
     key = status .. ":" .. (string.match(body, '"code":"([^"]*)"') or "-")
   end
