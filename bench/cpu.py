@@ -11,7 +11,9 @@ workers, Ray processes and embedded MongoDB share the server's session id):
   GCS, raylet, dashboard, idle workers);
 - ``broker``: RabbitMQ's ``beam.smp`` (shared by everything on this machine, so it
   includes whatever else uses the broker meanwhile);
-- ``loadgen``: the load generator (wrk, or the Python fallback), this process's child.
+- ``loadgen``: the load generator (wrk, or the Python fallback), this process's child;
+- ``other``: the machine's busy CPU time (/proc/stat) less all of the above: whatever
+  else runs on this machine meanwhile (on a shared machine, the noise in the figures).
 
 A process that starts or ends between the readings counts only for the time seen.
 """
@@ -96,11 +98,13 @@ class CpuSampler:
     wall_s: float = 0.0
     _before: dict[int, tuple[str, float]] = field(default_factory=dict)
     _children: float = 0.0
+    _machine: float = 0.0
     _started: float = 0.0
 
     def start(self) -> None:
         self._before = self._read()
         self._children = _children_cpu()
+        self._machine = machine_busy_seconds()
         self._started = time.monotonic()
 
     def stop(self) -> dict[str, float]:
@@ -110,6 +114,7 @@ class CpuSampler:
         for pid, (name, seconds) in after.items():
             totals[name] += seconds - self._before.get(pid, (name, 0.0))[1]
         totals["loadgen"] += _children_cpu() - self._children
+        totals["other"] = max(0.0, machine_busy_seconds() - self._machine - sum(totals.values()))
         self.seconds = dict(totals)
         return self.seconds
 
@@ -121,6 +126,13 @@ class CpuSampler:
                 readings[pid] = (name, seconds)
         return readings
 
+    def _read_seconds(self) -> dict[str, float]:
+        """CPU seconds per component since ``start`` (a reading, without stopping)."""
+        totals: dict[str, float] = defaultdict(float)
+        for pid, (name, seconds) in self._read().items():
+            totals[name] += seconds - self._before.get(pid, (name, 0.0))[1]
+        return dict(totals)
+
     def cores(self) -> dict[str, float]:
         return {k: v / self.wall_s for k, v in self.seconds.items()} if self.wall_s else {}
 
@@ -131,3 +143,10 @@ class CpuSampler:
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (not idle, not waiting on I/O)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / TICK  # user..steal less idle, iowait

@@ -121,7 +121,8 @@ def run() -> list[Figure]:
     profile = PROFILES[os.environ.get("BENCH_PROFILE", "full")]
     processes = api_processes()
     if not wrk.find_wrk():
-        _say("wrk is not installed (make wrk, as root): the Python generator drives the load;")
+        _say("no wrk (make wrk installs it as root; or BENCH_GENERATOR=python):")
+        _say("the Python generator (bench.loadtest) drives the closed-loop runs instead;")
         _say("it tops out at a few thousand requests/s, so the ceiling may be its own.")
     tokens = mint_tokens(DEV_SECRET, TOKENS)
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bench.http_bench import Ours, Profile
 
 RESULTS = Path(__file__).parent / "results"
-COMPONENTS = ("api", "actor", "broker", "ray", "mongo", "loadgen")
+COMPONENTS = ("api", "actor", "broker", "ray", "mongo", "loadgen", "other")
 
 
 def _cpu_note(load: Load) -> str:
@@ -71,7 +71,7 @@ def figures(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) -
             "actor_cpu_us_per_reserve", per.get("actor", 0.0), "µs", "<= 50", note=_cpu_note(load)
         ),
     ]
-    for name in ("api", "broker", "ray", "mongo", "loadgen"):
+    for name in ("api", "broker", "ray", "mongo", "loadgen", "other"):
         figs.append(Figure(f"{name}_cpu_us_per_reserve", per.get(name, 0.0), "µs"))
     figs.append(
         Figure(

@@ -24,8 +24,8 @@ from typing import Any
 
 import aiohttp
 
-CODE = re.compile(rb'"code":"([^"]*)"')
-SEATS = re.compile(rb'"seats":\[([^\]]*)\]')
+CODE = re.compile(rb'"code"\s*:\s*"([^"]*)"')
+SEATS = re.compile(rb'"seats"\s*:\s*\[([^\]]*)\]')
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bench.cpu import CpuSampler
 from bench.loadtest import runner
 from bench.loadtest.audit import audit
 from bench.loadtest.scenario import Scenario
+from bench.loadtest.stats import percentile
 from bench.servers import Server
 
 DECIDED = wrk.DECIDED_CODES
@@ -77,8 +78,17 @@ def drive(
     else:
         sections = sorted({s for s, _, _ in layout})
         mix = {"reserve_seats": 50.0, "reserve_quantity": 50.0}
+        # Every token a buyer (each may hold 50 seats); those beyond the connections queue.
         scenario = Scenario(
-            server.url, event_id, tokens, layout, sections, connections, duration_s=seconds, mix=mix
+            server.url,
+            event_id,
+            tokens,
+            layout,
+            sections,
+            connections,
+            buyers=len(tokens),
+            duration_s=seconds,
+            mix=mix,
         )
         result = runner.run(scenario, 2)
         sampler.stop()
@@ -88,6 +98,8 @@ def drive(
             counts["201" if outcome == "ok" else outcome] += n
         load = Load("python", result.elapsed_s, result.totals.requests, dict(counts), 0)
         load.seats_granted = result.totals.seats
+        took = result.totals.latencies.get("reserve", [])
+        load.latency_ms = {"p50": percentile(took, 50), "p99": percentile(took, 99)}
         load.audit = {"reservations": result.reservations}
     load.cpu_s, load.cores = sampler.seconds, sampler.cores()
     return load

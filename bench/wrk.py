@@ -23,7 +23,10 @@ DECIDED_CODES = {"seat_unavailable", "sold_out", "limit_exceeded"}
 
 
 def find_wrk() -> str | None:
-    return os.environ.get("WRK") or shutil.which("wrk")
+    """wrk's path (``WRK_PATH``, else on PATH); None without it or with BENCH_GENERATOR=python."""
+    if os.environ.get("BENCH_GENERATOR") == "python":
+        return None
+    return os.environ.get("WRK_PATH") or shutil.which("wrk")
 
 
 @dataclass

@@ -49,10 +49,10 @@ function response(status, headers, body)
   if status == 201 then
     key = "201"
     -- the granted seat ids: count the quoted strings of the "seats" array
-    local list = string.match(body, '"seats":%[(.-)%]') or ""
+    local list = string.match(body, '"seats"%s*:%s*%[(.-)%]') or ""
     seats_granted = seats_granted + select(2, string.gsub(list, '"', "")) / 2
   else
-    key = status .. ":" .. (string.match(body, '"code":"([^"]*)"') or "-")
+    key = status .. ":" .. (string.match(body, '"code"%s*:%s*"([^"]*)"') or "-")
   end
   counts[key] = (counts[key] or 0) + 1
 end
