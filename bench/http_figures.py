@@ -36,6 +36,12 @@ def figures(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) -
     figs = [
         Figure("ceiling_post_per_s", ceiling_s, "POST/s", note=f"bare FastAPI+JWT+pydantic; {gen}"),
         Figure(
+            "ceiling_cpu_us_per_post",
+            ceiling.cpu_s.get("api", 0.0) / max(ceiling.requests, 1) * 1e6,
+            "µs",
+            note="the bare app's uvicorn processes: the framework's floor per request",
+        ),
+        Figure(
             "http_reserve_per_s",
             reserve_s,
             "answers/s",

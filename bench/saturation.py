@@ -108,30 +108,32 @@ def drive(
 async def audit_wrk(
     url: str, event_id: str, granted: int, seat_map: bool = True, timeout_s: float = 30.0
 ) -> dict[str, Any]:
-    """The server's view after a run against the seats its 201s granted."""
+    """The server's view after a run against the seats its 201s granted.
+
+    Requests wrk left in flight may still land just after it stopped, and the seat map
+    is cached for about a second: the counts and the map are read again until they
+    agree (or the deadline), then compared with what the 201s granted.
+    """
+    deadline = time.monotonic() + timeout_s
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{url}/v1/events/{event_id}/availability") as r:
-            view = await r.json()
-        report: dict[str, Any] = {k: view.get(k) for k in ("capacity", "available", "held", "sold")}
-        taken = view["held"] + view["sold"]
-        report["counts_add_up"] = view["available"] + taken == view["capacity"]
-        report["seats_granted"] = granted
-        on_map = taken
-        if seat_map:
-            # The seat map is cached for about a second: read it until it has caught up
-            # with the counts (or the deadline), then count the seats it shows taken.
-            deadline = time.monotonic() + timeout_s
-            while True:
+        while True:
+            async with http.get(f"{url}/v1/events/{event_id}/availability") as r:
+                view = await r.json()
+            taken = on_map = view["held"] + view["sold"]
+            if seat_map:
                 async with http.get(f"{url}/v1/events/{event_id}/seats") as r:
                     seats = await r.json()
                 states = "".join(
                     "".join(row["states"]) for s in seats["sections"] for row in s["rows"]
                 )
                 on_map = states.count("H") + states.count("S")
-                if on_map >= taken or time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.25)  # polling the cache's refresh, bounded above
-        report["seats_on_map"] = on_map
+            if on_map == taken or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.25)  # polling the cache's refresh, bounded above
+    report: dict[str, Any] = {k: view.get(k) for k in ("capacity", "available", "held", "sold")}
+    report["counts_add_up"] = view["available"] + taken == view["capacity"]
+    report["seats_granted"] = granted
+    report["seats_on_map"] = on_map
     # A seat granted twice shows once on the map: more granted than taken is oversold.
     report["oversold_seats"] = max(0, granted - min(taken, on_map))
     report["ok"] = report["oversold_seats"] == 0 and report["counts_add_up"] and on_map == taken
