@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import resource
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -95,6 +95,7 @@ class CpuSampler:
 
     server_pids: list[int]
     seconds: dict[str, float] = field(default_factory=dict)
+    processes: dict[str, int] = field(default_factory=dict)  # per component, at ``stop``
     wall_s: float = 0.0
     _before: dict[int, tuple[str, float]] = field(default_factory=dict)
     _children: float = 0.0
@@ -110,6 +111,7 @@ class CpuSampler:
     def stop(self) -> dict[str, float]:
         after = self._read()
         self.wall_s = time.monotonic() - self._started
+        self.processes = dict(Counter(name for name, _ in after.values()))
         totals: dict[str, float] = defaultdict(float)
         for pid, (name, seconds) in after.items():
             totals[name] += seconds - self._before.get(pid, (name, 0.0))[1]

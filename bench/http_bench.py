@@ -36,7 +36,14 @@ from bench.loadtest.cli import _login
 from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.report import Figure
 from bench.saturation import Load, audit_load, drive
-from bench.servers import ADMIN, api_processes, start_baseline, start_ceiling, start_ours
+from bench.servers import (
+    ADMIN,
+    api_processes,
+    api_serves_processes,
+    start_baseline,
+    start_ceiling,
+    start_ours,
+)
 
 TOKENS, CONNECTIONS = 4_000, 64  # 4,000 buyers x 50 seats each covers the 200,000 seats
 
@@ -120,6 +127,8 @@ def run() -> list[Figure]:
 
     profile = PROFILES[os.environ.get("BENCH_PROFILE", "full")]
     processes = api_processes()
+    if not api_serves_processes():
+        _say("python -m api serves one process here (no API_PROCESSES): all sides get 1")
     if not wrk.find_wrk():
         _say("no wrk (make wrk installs it as root; or BENCH_GENERATOR=python):")
         _say("the Python generator (bench.loadtest) drives the closed-loop runs instead;")

@@ -21,7 +21,7 @@ COMPONENTS = ("api", "actor", "broker", "ray", "mongo", "loadgen", "other")
 
 def _cpu_note(load: Load) -> str:
     cores = ", ".join(f"{k} {load.cores.get(k, 0):.2f}" for k in COMPONENTS if k in load.cores)
-    return f"cores used: {cores}"
+    return f"cores used: {cores}; api processes seen: {load.processes.get('api', 0)}"
 
 
 def figures(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) -> list[Figure]:

@@ -39,6 +39,7 @@ class Load:
     seats_granted: int
     cpu_s: dict[str, float] = field(default_factory=dict)
     cores: dict[str, float] = field(default_factory=dict)
+    processes: dict[str, int] = field(default_factory=dict)  # counted per component
     latency_ms: dict[str, float] = field(default_factory=dict)  # closed loop: not the p99
     audit: dict[str, Any] = field(default_factory=dict)
 
@@ -101,7 +102,7 @@ def drive(
         took = result.totals.latencies.get("reserve", [])
         load.latency_ms = {"p50": percentile(took, 50), "p99": percentile(took, 99)}
         load.audit = {"reservations": result.reservations}
-    load.cpu_s, load.cores = sampler.seconds, sampler.cores()
+    load.cpu_s, load.cores, load.processes = sampler.seconds, sampler.cores(), sampler.processes
     return load
 
 

@@ -22,9 +22,19 @@ from api.settings import DEV_SECRET
 ADMIN = ("bench-admin@example.com", "bench-admin-password")
 
 
+def api_serves_processes() -> bool:
+    """Whether `python -m api` runs API_PROCESSES processes (else it serves one)."""
+    from api.settings import Settings
+
+    return "api_processes" in Settings.model_fields
+
+
 def api_processes() -> int:
-    """How many API processes every server under test gets (API_PROCESSES, else cores)."""
-    return int(os.environ.get("API_PROCESSES") or os.cpu_count() or 1)
+    """How many processes every server under test gets: API_PROCESSES (0 or unset: one
+    per core), or 1 where `python -m api` serves a single process, so all sides match."""
+    if not api_serves_processes():
+        return 1
+    return int(os.environ.get("API_PROCESSES") or 0) or os.cpu_count() or 1
 
 
 def free_port() -> int:
