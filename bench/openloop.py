@@ -19,6 +19,7 @@ import random
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,11 +105,13 @@ async def _send(
         out.counts[f"{status}:{found.group(1).decode() if found else '-'}"] += 1
 
 
-async def _run(plan: Plan, index: int, processes: int, start_wall: float) -> Outcome:
-    out, rng = Outcome(), random.Random(index * 7919 + int(start_wall))
+async def _run(plan: Plan, index: int, processes: int, start_at: Callable[[], float]) -> Outcome:
+    out = Outcome()
     connector = aiohttp.TCPConnector(limit=plan.connections)
     timeout = aiohttp.ClientTimeout(total=plan.timeout_s)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        start_wall = start_at()  # blocks until every process is ready: nothing runs yet
+        rng = random.Random(index * 7919 + int(start_wall))
         start = time.monotonic() + (start_wall - time.time())
         tasks: set[asyncio.Task[None]] = set()
         for i in range(index, int(plan.rate * plan.seconds), processes):
@@ -126,22 +129,52 @@ async def _run(plan: Plan, index: int, processes: int, start_wall: float) -> Out
     return out
 
 
-def _process(plan: Plan, index: int, processes: int, start_wall: float) -> Outcome:
+def _process(plan: Plan, index: int, processes: int, start_at: Callable[[], float]) -> Outcome:
     try:
         import uvloop  # the generator's own ceiling matters here
 
-        return uvloop.run(_run(plan, index, processes, start_wall))
+        return uvloop.run(_run(plan, index, processes, start_at))
     except ImportError:
-        return asyncio.run(_run(plan, index, processes, start_wall))
+        return asyncio.run(_run(plan, index, processes, start_at))
+
+
+def _child(
+    plan: Plan, index: int, processes: int, ready: Any, go: Any, start: Any, out: Any
+) -> None:
+    def start_at() -> float:
+        ready.put(index)
+        go.wait()
+        return start.value
+
+    out.put(_process(plan, index, processes, start_at))
 
 
 def run(plan: Plan, processes: int = 2) -> Outcome:
-    """Send ``plan`` from ``processes`` processes on one schedule; the merged outcome."""
-    start_wall = time.time() + 2.0  # time for the processes to start before request 0
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(processes) as pool:
-        parts = pool.starmap(_process, [(plan, i, processes, start_wall) for i in range(processes)])
-    total = Outcome()
-    for part in parts:
-        total.merge(part)
+    """Send ``plan`` from ``processes`` processes on one schedule; the merged outcome.
+
+    Request 0 is due shortly after the last process is ready (started, imported, its
+    session open): on a loaded machine starting a process takes seconds, and a fixed
+    head start would have the first requests "late" by the generator's own fault.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    ready, out, go, start = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Value("d", 0.0)
+    procs = [
+        ctx.Process(target=_child, args=(plan, i, processes, ready, go, start, out), daemon=True)
+        for i in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        for _ in procs:
+            ready.get(timeout=120)
+        start.value = time.time() + 0.2
+        go.set()
+        total = Outcome()
+        for _ in procs:
+            total.merge(out.get(timeout=plan.seconds + plan.timeout_s + 120))
+    finally:
+        for proc in procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
     return total
