@@ -2,13 +2,15 @@
 
 ``CpuSampler.start()`` takes a first reading, ``stop()`` a second one; the difference
 per component, over the wall time between them, gives the cores used and, divided by
-the answers served, the µs of CPU per request. Components are found by the server's
-session (``bench.servers`` starts every server in its own session, so its uvicorn
-workers, Ray processes and embedded MongoDB share the server's session id):
+the answers served, the µs of CPU per request. A server's processes are its
+descendants (parent links in /proc, so a child that started a session of its own,
+such as ``ray start``, still counts) and whatever else shares its session
+(``bench.servers`` starts each server in a session of its own):
 
-- ``api``: the server process and its uvicorn workers; ``actor``: ``ray::InventoryActor``
-  processes; ``mongo``: the embedded MongoDB; ``ray``: the rest of the session (Ray's
-  GCS, raylet, dashboard, idle workers);
+- ``api``: the server process and its uvicorn workers (its direct children run by
+  multiprocessing); ``actor``: ``ray::InventoryActor`` processes; ``mongo``: the
+  embedded MongoDB; ``ray``: the rest of the server's processes (Ray's GCS, raylet,
+  dashboard, idle workers, helpers);
 - ``broker``: RabbitMQ's ``beam.smp`` (shared by everything on this machine, so it
   includes whatever else uses the broker meanwhile);
 - ``loadgen``: the load generator (wrk, or the Python fallback), this process's child;
@@ -53,9 +55,9 @@ def _pids() -> Iterable[int]:
     return (int(p) for p in os.listdir("/proc") if p.isdigit())
 
 
-def classify(pid: int, server_pid: int, cmdline: str) -> str:
-    if pid == server_pid or " -m api" in cmdline or "multiprocessing" in cmdline:
-        return "api"
+def classify(pid: int, ppid: int, server_pid: int, cmdline: str) -> str:
+    if pid == server_pid or (ppid == server_pid and "multiprocessing" in cmdline):
+        return "api"  # uvicorn's supervisor (or single process) and its spawned workers
     if cmdline.startswith("ray::InventoryActor"):
         return "actor"
     if "mongo_embedded" in cmdline:
@@ -63,23 +65,42 @@ def classify(pid: int, server_pid: int, cmdline: str) -> str:
     return "ray"
 
 
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, session id) of ``pid``, None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read().decode()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return int(fields[1]), int(fields[3])  # fields 4 and 6 of stat(5)
+
+
 def components(server_pids: Iterable[int]) -> dict[int, str]:
-    """pid -> component for the servers' sessions and the broker."""
-    found: dict[int, str] = {}
-    sessions = {}
+    """pid -> component for the servers' processes and the broker."""
+    procs = {pid: st for pid in _pids() if (st := _stat(pid)) is not None}
+    owner: dict[int, int] = {}  # pid -> the server it belongs to
     for server in server_pids:
-        try:
-            sessions[os.getsid(server)] = server
-        except OSError:
+        if server not in procs:
             continue
-    for pid in _pids():
-        try:
-            sid = os.getsid(pid)
-        except OSError:
-            continue
-        if sid in sessions:
-            found[pid] = classify(pid, sessions[sid], _cmdline(pid))
-        elif _cmdline(pid).split(" ")[0].endswith("beam.smp"):
+        sid = procs[server][1]
+        owner |= {pid: server for pid, (_, s) in procs.items() if s == sid}
+        owner[server] = server
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (ppid, _) in procs.items():
+        children[ppid].append(pid)
+    for server in list(set(owner.values())):
+        stack = [server]
+        while stack:  # every descendant, whatever its session
+            for child in children[stack.pop()]:
+                if child not in owner or owner[child] != server:
+                    owner[child] = server
+                    stack.append(child)
+    found = {
+        pid: classify(pid, procs[pid][0], server, _cmdline(pid)) for pid, server in owner.items()
+    }
+    for pid in procs.keys() - found.keys():
+        if _cmdline(pid).split(" ")[0].endswith("beam.smp"):
             found[pid] = "broker"
     return found
 
