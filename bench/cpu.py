@@ -10,7 +10,7 @@ such as ``ray start``, still counts) and whatever else shares its session
 - ``api``: the server process and its uvicorn workers (its direct children run by
   multiprocessing); ``actor``: ``ray::InventoryActor`` processes; ``mongo``: the
   embedded MongoDB; ``ray``: the rest of the server's processes (Ray's GCS, raylet,
-  dashboard, idle workers, helpers);
+  dashboard, idle workers; helpers such as multiprocessing's resource tracker);
 - ``broker``: RabbitMQ's ``beam.smp`` (shared by everything on this machine, so it
   includes whatever else uses the broker meanwhile);
 - ``loadgen``: the load generator (wrk, or the Python fallback), this process's child;
@@ -56,7 +56,8 @@ def _pids() -> Iterable[int]:
 
 
 def classify(pid: int, ppid: int, server_pid: int, cmdline: str) -> str:
-    if pid == server_pid or (ppid == server_pid and "multiprocessing" in cmdline):
+    worker = ppid == server_pid and "multiprocessing" in cmdline
+    if pid == server_pid or (worker and "resource_tracker" not in cmdline):
         return "api"  # uvicorn's supervisor (or single process) and its spawned workers
     if cmdline.startswith("ray::InventoryActor"):
         return "actor"

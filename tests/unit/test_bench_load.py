@@ -167,6 +167,7 @@ def test_cpu_sampler_finds_a_server_session_and_its_children() -> None:
     [
         ("/v/bin/python -c from multiprocessing.spawn import spawn_main; spawn_main()", "api"),
         ("/v/bin/ray start --block --head", "ray"),
+        ("/v/bin/python -c from multiprocessing.resource_tracker import main;main(5)", "ray"),
         ("ray::InventoryActor ", "actor"),
         ("ray::InventoryActor.reserve ", "actor"),
         ("/v/bin/python -m actors.mongo_embedded --db x --port 1", "mongo"),
