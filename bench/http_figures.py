@@ -30,7 +30,7 @@ def figures(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) -
     holds_s, base_holds_s = load.per_s(load.holds), base.per_s(base.holds)
     base_decided_s = base.per_s(base.decided)
     per = load.cpu_us_per_decided()
-    gen = f"{load.generator}, {processes} processes each, {p.seats:,}-seat events"
+    gen = f"{load.generator}; API_PROCESSES={processes} for all; {p.seats:,}-seat events"
     audit_ok = load.audit.get("ok") and ours.latency_audit.get("ok")
     oversold = load.audit.get("oversold_seats", 0) + ours.latency_audit.get("oversold_seats", 0)
     figs = [
@@ -63,7 +63,10 @@ def figures(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) -
         ),
         Figure("baseline_pg_holds_per_s", base_holds_s, "holds/s", note="SELECT ... FOR UPDATE"),
         Figure(
-            "baseline_pg_p99_ms", base.latency_ms.get("p99", 0.0), "ms", note="wrk, closed loop"
+            "baseline_pg_p99_ms",
+            base.latency_ms.get("p99", 0.0),
+            "ms",
+            note=f"{base.generator}, closed loop (not comparable with http_p99_ms)",
         ),
         Figure(
             "speedup_vs_pg",
