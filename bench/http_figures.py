@@ -96,6 +96,10 @@ def figures(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) -
     return figs
 
 
+def _plain(load: Load) -> dict[str, Any]:
+    return {k: v for k, v in asdict(load).items() if k != "reservations"}
+
+
 def _details(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) -> None:
     lat = ours.latency
     latency: dict[str, Any] = {
@@ -111,10 +115,10 @@ def _details(ceiling: Load, ours: Ours, base: Load, processes: int, p: Profile) 
     }
     doc = {
         "metadata": collect_metadata() | {"api_processes": processes, "profile": asdict(p)},
-        "ceiling": asdict(ceiling),
-        "ours": asdict(ours.load),
+        "ceiling": _plain(ceiling),
+        "ours": _plain(ours.load),
         "ours_latency": latency,
-        "baseline": asdict(base),
+        "baseline": _plain(base),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "http.json").write_text(json.dumps(doc, indent=2) + "\n")

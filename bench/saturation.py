@@ -42,6 +42,8 @@ class Load:
     processes: dict[str, int] = field(default_factory=dict)  # counted per component
     latency_ms: dict[str, float] = field(default_factory=dict)  # closed loop: not the p99
     audit: dict[str, Any] = field(default_factory=dict)
+    # The Python generator's 201s (id, seats), for its audit; wrk keeps none.
+    reservations: list[tuple[str, list[str]]] = field(default_factory=list, repr=False)
 
     @property
     def holds(self) -> int:
@@ -101,7 +103,7 @@ def drive(
         load.seats_granted = result.totals.seats
         took = result.totals.latencies.get("reserve", [])
         load.latency_ms = {"p50": percentile(took, 50), "p99": percentile(took, 99)}
-        load.audit = {"reservations": result.reservations}
+        load.reservations = result.reservations
     load.cpu_s, load.cores, load.processes = sampler.seconds, sampler.cores(), sampler.processes
     return load
 
@@ -143,5 +145,5 @@ async def audit_wrk(
 
 async def audit_load(url: str, event_id: str, load: Load, seat_map: bool = True) -> dict[str, Any]:
     if load.generator == "python":
-        return await audit(url, event_id, load.audit.pop("reservations"), seat_map=seat_map)
+        return await audit(url, event_id, load.reservations, seat_map=seat_map)
     return await audit_wrk(url, event_id, load.seats_granted, seat_map=seat_map)
