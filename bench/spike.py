@@ -68,9 +68,12 @@ def main() -> int:
     data["max_latency_ms"] = reserve.get("max_ms", 0.0)
     data["api_processes"] = api_processes()
     console.print(
-        f"time to sell out: {data['elapsed_s']:.1f} s "
-        f"(sold out: {data['sold_out']}; goal <= 15 s); "
-        f"max latency {data['max_latency_ms']:,.0f} ms, p99 {reserve.get('p99_ms', 0):,.0f} ms "
+        (
+            f"sold out in {data['elapsed_s']:.1f} s (goal <= 15 s); "
+            if data["sold_out"]
+            else f"NOT sold out after {data['elapsed_s']:.1f} s (limit {LIMIT_S:.0f} s); "
+        )
+        + f"max latency {data['max_latency_ms']:,.0f} ms, p99 {reserve.get('p99_ms', 0):,.0f} ms "
         f"(goal: none over 2,000 ms); client timeouts/errors {data['client_timeouts']}; "
         f"answers by code: {errors}; oversold seats: {report['oversold_seats']}"
     )
