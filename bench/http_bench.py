@@ -97,7 +97,10 @@ def run_ours(tmp: Path, processes: int, p: Profile, tokens: list[str]) -> Ours:
 
 
 def _as_load(outcome: openloop.Outcome) -> Load:
-    return Load("wrk", outcome.elapsed_s, outcome.sent, dict(outcome.counts), outcome.seats_granted)
+    """The open-loop run as a Load, audited like wrk's (granted seats, no ids kept)."""
+    return Load(
+        "openloop", outcome.elapsed_s, outcome.sent, dict(outcome.counts), outcome.seats_granted
+    )
 
 
 def run_baseline(tmp: Path, processes: int, p: Profile, tokens: list[str]) -> Load:
