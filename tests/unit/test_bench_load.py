@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from bench import openloop, wrk
-from bench.cpu import CpuSampler, cpu_seconds
+from bench.cpu import CpuSampler, components, cpu_seconds
 
 LAYOUT = [("S1", "1", 50), ("S1", "2", 50), ("S2", "1", 50)]
 
@@ -150,6 +150,10 @@ def test_cpu_sampler_finds_a_server_session_and_its_children() -> None:
             time.sleep(0.05)  # polling the readings until the work shows, bounded
         seconds = sampler.stop()
     finally:
+        # The child in a session of its own is not in the server's group: kill it by pid.
+        for pid, name in components([proc.pid]).items():
+            if name != "broker" and pid != proc.pid:
+                os.kill(pid, signal.SIGKILL)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(20)
     # The server process is "api"; its children, neither uvicorn workers nor actors
