@@ -26,7 +26,7 @@ endif
 PYPROJECT_SHA := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
 STAMP := $(VENV)/.installed-$(PYPROJECT_SHA)
 
-.PHONY: help install browser run test test-all reliability bench bench-quick bench-spike lint format clean
+.PHONY: help install browser wrk run test test-all reliability bench bench-quick bench-spike lint format clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -66,6 +66,23 @@ browser: ## Install Debian's chromium for the browser tests if it is missing (as
 		{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
 		echo "apt-get could not install chromium: the browser tests will be SKIPPED" >&2
 
+# `make bench` drives the HTTP load with Debian's wrk (a C load generator). Installed
+# only when missing, and only as root; otherwise the bench falls back to the slower
+# Python generator, and this says why.
+WRK := $(or $(WRK_PATH),$(shell command -v wrk 2>/dev/null),/usr/bin/wrk)
+wrk: ## Install Debian's wrk for the HTTP benchmark if it is missing (as root)
+	@if [ -x "$(WRK)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "No wrk: make bench will use the Python load generator (a few thousand" \
+			"requests/s at most, so it may measure itself). Install it as root: apt-get install -y wrk" >&2; \
+		exit 0; \
+	fi; \
+	echo "Installing Debian's wrk for the HTTP benchmark"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -q wrk >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } || \
+		echo "apt-get could not install wrk: make bench will use the Python load generator" >&2
+
 run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (docs at /docs), with SMTP, localstripe, workers
 	$(BIN)/python -m api
 
@@ -80,10 +97,12 @@ RELIABILITY_SUITES ?= $(wildcard tests/faults tests/abuse)
 reliability: $(STAMP) ## Run the fault and abuse suites (slow included), write docs/reliability.md
 	RELIABILITY_REPORT=1 $(BIN)/pytest $(RELIABILITY_SUITES)
 
-bench: $(STAMP) ## Run the benchmarks; writes bench/results/latest.json
+# API_PROCESSES (default: one per core) is the process count of every server the bench
+# starts: our API, the bare FastAPI ceiling and the PostgreSQL baseline alike.
+bench: $(STAMP) wrk ## Run the benchmarks (wrk); writes bench/results/latest.json
 	$(BIN)/python -m bench
 
-bench-quick: $(STAMP) ## A shorter benchmark (5,000-seat HTTP scenario, about a minute)
+bench-quick: $(STAMP) wrk ## A shorter benchmark (50,000-seat events, 8 s runs; a minute or two)
 	BENCH_PROFILE=quick $(BIN)/python -m bench
 
 bench-spike: $(STAMP) ## The on-sale spike: 70,000 seats, 20,000 buyers within 10 s

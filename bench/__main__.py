@@ -15,7 +15,12 @@ from rich.console import Console
 
 from bench.report import DEFAULT_OUT, Figure, collect_metadata, print_figures, write_json
 
-BENCHMARKS = ["bench.engine_bench", "bench.actor_bench", "bench.http_bench"]
+# One scenario module a line, run in this order.
+BENCHMARKS = [
+    "bench.engine_bench",
+    "bench.actor_bench",
+    "bench.http_bench",
+]
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:

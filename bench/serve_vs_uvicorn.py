@@ -28,22 +28,46 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from actors.mongo_embedded import EmbeddedMongo
 from api.settings import DEV_SECRET
-from bench.http_bench import PROCESSES, _admin_token, scenario, sold_out_probe
 from bench.loadtest import runner
 from bench.loadtest.audit import audit
+from bench.loadtest.cli import _available, _login
 from bench.loadtest.report import summary
-from bench.loadtest.setup import create_event, stadium_layout
+from bench.loadtest.scenario import Scenario
+from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.servers import ADMIN, Server, free_port
 from cluster import local
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA = ROOT / "var" / "serve-extra"
 RESULTS = ROOT / "bench" / "results" / "serve_vs_uvicorn.json"
+
+# The closed-loop load this comparison has always used (make bench now drives wrk).
+BUYERS, PROCESSES = 1_000, 2
+MIX = {"reserve_seats": 50.0, "reserve_quantity": 50.0}
+
+
+def scenario(
+    url: str, event_id: str, layout: list[tuple[str, str, int]], seconds: float
+) -> Scenario:
+    sections = sorted({s for s, _, _ in layout})
+    tokens = mint_tokens(DEV_SECRET, BUYERS)
+    return Scenario(
+        url, event_id, tokens, layout, sections, BUYERS, duration_s=seconds, mix=dict(MIX)
+    )
+
+
+def sold_out_probe(url: str, event_id: str) -> Callable[[], bool]:
+    return lambda: asyncio.run(_available(url, event_id)) == 0
+
+
+async def _admin_token(url: str) -> str:
+    return await _login(url, *ADMIN)
 
 
 def api_env(name: str, work: Path, mongo_url: str, ray_state: dict[str, Any]) -> dict[str, str]:

@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=args.port,
         workers=args.workers,
         log_level="warning",
+        access_log=False,  # as the API and the ceiling app are served
     )
 
 
