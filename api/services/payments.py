@@ -66,7 +66,9 @@ class PaymentService:
         try:
             # Built from the hold (the actor, not the database) and inserted at once: a
             # first request costs one write; a retry finds the order by its duplicate id.
-            order, _ = await self.orders.insert(await self._new_order(user, body, key))
+            order, created = await self.orders.insert(await self._new_order(user, body, key))
+            if created:  # accepted: the seats wait for the payment (bounded)
+                await self.settlement.keep_hold(order)
         except (NotFound, Conflict) as refused:
             # Not held (any more): a retry of a payment that went on, or a refusal.
             order = await self.orders.get(order_id)

@@ -10,6 +10,7 @@ is re-published until the order records it as announced.
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from typing import Any
 
@@ -27,8 +28,9 @@ from api.services.events_publisher import EventsPublisher
 from api.services.rehold import Superseded, rehold
 from api.services.stripe_gateway import StripeGateway
 from api.services.ticket_issue import issue_tickets
-from engine import HoldExpiredError, HoldNotFoundError
+from engine import ExtendHold, HoldExpiredError, HoldNotFoundError
 
+log = logging.getLogger(__name__)
 GONE = (HoldExpiredError, HoldNotFoundError)  # the hold cannot be confirmed any more
 type Order = dict[str, Any] | ObjectId  # the document in hand, or its id to read it by
 
@@ -44,9 +46,28 @@ class Settlement:
         signer: TicketSigner,
         publisher: EventsPublisher,
         audit: AuditLog = NO_AUDIT,
+        hold_extension_s: float = 0.0,
     ) -> None:
         self.orders, self.router, self.stripe = orders, router, stripe
         self.signer, self.publisher, self.audit = signer, publisher, audit
+        self.hold_extension_s = hold_extension_s
+
+    async def keep_hold(self, order: dict[str, Any]) -> float | None:
+        """An accepted payment keeps its seats until it decides: extend the hold (once
+        per acceptance, journaled by the actor, bounded by ``PAYMENT_HOLD_EXTENSION_S``
+        past its TTL). The payment may wait behind Stripe's rate for minutes. The new
+        deadline, or None if the hold could not be kept (then the late-payment path
+        re-holds or refunds, as for any payment that outlives its hold)."""
+        if self.hold_extension_s <= 0:
+            return None
+        ref = HoldRef.parse(order["reservation_id"])
+        command = ExtendHold(ref.hold_id, self.hold_extension_s, order["user_id"])
+        try:
+            extended = await self.router.execute(ref.stream, command)
+        except Exception as exc:  # never refuse an accepted payment for this
+            log.warning("hold not extended", extra={"order": str(order["_id"]), "error": repr(exc)})
+            return None
+        return float(extended.expires_at)
 
     async def succeeded(
         self, order: Order, intent_id: str, notes: list[dict[str, Any]] | None = None

@@ -4,7 +4,10 @@ Real localstripe, RabbitMQ, MongoDB and Ray, as in test_payments.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -124,3 +127,33 @@ async def test_paying_again_after_a_failed_payment_says_why(shop: Shop) -> None:
     response = await api.client.post("/v1/payments/process", headers=other, json=body)
     assert response.status_code == 404
     assert await availability(shop, event_id) == (40, 0, 0)
+
+
+async def test_an_accepted_payment_keeps_its_hold_past_the_ttl_until_it_decides(
+    shop: Shop,
+) -> None:
+    """The payment waits (no worker yet: as behind Stripe's rate) past the hold's TTL;
+    the hold was extended when the payment was accepted, so the same hold is confirmed
+    (before: it expired and the payment needed a re-hold, or a refund if resold)."""
+    api = shop.api
+    api.container.settlement.hold_extension_s = 30
+    event_id = await on_sale_event(api, await api.user("event_creator"), ttl=2)
+    buyer, rival = bearer(api, "buyer-patient"), bearer(api, "rival-patient")
+    reservation = await hold(shop, buyer, event_id, seats=["A-2-1"])
+    first = await api.client.get(f"/v1/reservations/{reservation}", headers=buyer)
+    ttl_end = datetime.fromisoformat(first.json()["expires_at"]).timestamp()
+    payment_id = await shop.pay(buyer, reservation, "pm_card_visa")
+    view = (await api.client.get(f"/v1/reservations/{reservation}", headers=buyer)).json()
+    assert datetime.fromisoformat(view["expires_at"]).timestamp() >= ttl_end + 25
+    while time.time() < ttl_end + 1.5:  # well past the TTL and the actor's expiry timer
+        await asyncio.sleep(0.1)
+    view = (await api.client.get(f"/v1/reservations/{reservation}", headers=buyer)).json()
+    assert view["status"] == "held"
+    taken = await api.client.post(
+        "/v1/tickets/reserve", headers=rival, json={"event_id": event_id, "seats": ["A-2-1"]}
+    )
+    assert taken.status_code == 409  # still the payer's
+    await shop.start_worker()
+    order = await shop.wait_order(payment_id, "confirmed")
+    assert order["reservation_id"] == reservation  # the same hold, no re-hold
+    assert await availability(shop, event_id) == (39, 0, 1)

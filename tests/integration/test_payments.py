@@ -227,6 +227,7 @@ async def _expired(shop: Shop, headers: dict[str, str], reservation: str) -> Non
 
 async def test_late_success_with_seats_still_free_is_confirmed(shop: Shop) -> None:
     api = shop.api
+    api.container.settlement.hold_extension_s = 0  # a payment that outlives its hold
     event_id = await on_sale_event(api, await api.user("event_creator"), ttl=LATE_TTL)
     buyer = bearer(api, "buyer-late")
     reservation = await hold(shop, buyer, event_id, seats=["A-1-1", "A-1-2"])
@@ -242,6 +243,7 @@ async def test_late_success_with_seats_still_free_is_confirmed(shop: Shop) -> No
 
 async def test_late_success_with_seats_resold_is_refunded(shop: Shop) -> None:
     api = shop.api
+    api.container.settlement.hold_extension_s = 0  # a payment that outlives its hold
     event_id = await on_sale_event(api, await api.user("event_creator"), ttl=LATE_TTL)
     buyer, rival = bearer(api, "buyer-too-late"), bearer(api, "rival")
     reservation = await hold(shop, buyer, event_id, seats=["A-1-1", "A-1-2"])
