@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # Several payments processes: divide the account's rate between them. <= 0: unpaced.
     stripe_max_rps: float = 25.0
     payments_concurrency: int = 32  # charges in flight per payments process (prefetch)
+    # Payments the platform charges per second, for the waiting room's admission (it
+    # pauses while more places are held unpaid than this x the hold TTL). None: one
+    # payments process at STRIPE_MAX_RPS (2 calls a payment); 0: not followed.
+    checkout_payments_per_s: float | None = None
     # A hold whose payment is being charged is extended, once, by up to this much, so a
     # payment queued behind Stripe's rate decides before its seats expire (bounded).
     payment_hold_extension_s: float = 600.0
