@@ -18,7 +18,7 @@ from bson import ObjectId
 
 from actors.errors import InventoryNotFoundError
 from actors.refs import HoldRef
-from actors.router import InventoryRouter
+from actors.router import GRANT_GRACE_S, InventoryRouter
 from api.errors import Conflict
 from api.repositories.orders import OrdersRepository, entry, now
 from api.security.ticket_signer import TicketSigner
@@ -31,6 +31,7 @@ from api.services.ticket_issue import issue_tickets
 from engine import ExtendHold, HoldExpiredError, HoldNotFoundError
 
 log = logging.getLogger(__name__)
+GRANT_MARGIN_S = 60.0  # a sharded hold's extension ends this long before its grant
 GONE = (HoldExpiredError, HoldNotFoundError)  # the hold cannot be confirmed any more
 type Order = dict[str, Any] | ObjectId  # the document in hand, or its id to read it by
 
@@ -61,7 +62,12 @@ class Settlement:
         if self.hold_extension_s <= 0:
             return None
         ref = HoldRef.parse(order["reservation_id"])
-        command = ExtendHold(ref.hold_id, self.hold_extension_s, order["user_id"])
+        seconds = self.hold_extension_s
+        if ref.grant_id:
+            # A sharded event's hold has a quota grant that lapses GRANT_GRACE_S after
+            # the TTL: the hold must end first, or its confirmation would find no grant.
+            seconds = min(seconds, GRANT_GRACE_S - GRANT_MARGIN_S)
+        command = ExtendHold(ref.hold_id, seconds, order["user_id"])
         try:
             extended = await self.router.execute(ref.stream, command)
         except Exception as exc:  # never refuse an accepted payment for this
