@@ -20,9 +20,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,45 @@ import pytest
 
 from tests.faults.audit import stripe_intents
 from tests.faults.conftest import Rig
+from tests.integration.payments_support import free_port
 from tests.integration.test_payments import _worker_process
 from tests.integration.test_reservations_api import bearer, on_sale_event
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ray_local")]
 N = int(os.environ.get("KILL_TEST_PAYMENTS", "1000"))
 CLIENTS = 32  # concurrent HTTP clients (holds, then payments)
+# localstripe as it is, except that it does not pickle its whole store to disk after
+# every POST (O(store) per write: about 1 s a request with thousands of intents on a
+# loaded machine). The embedded dev server persists on a debounce instead
+# (api/devservers.py); nothing here depends on persistence.
+UNPERSISTED = (
+    "import sys; from localstripe import resources, server; "
+    "resources.Store.dump_to_disk = lambda self: None; "
+    "sys.argv = ['localstripe', '--port', sys.argv[1], '--from-scratch']; server.start()"
+)
+
+
+@pytest.fixture(scope="module")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This module's localstripe (overrides the suite's): every write in memory only."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("wb")
+    command = [sys.executable, "-c", UNPERSISTED, str(port)]
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("localstripe did not start") from None
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+    log.close()
 
 
 async def _bounded(jobs: list[Any], limit: int = CLIENTS) -> list[Any]:
