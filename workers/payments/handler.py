@@ -97,7 +97,7 @@ class PaymentsHandler:
             await self.settlement.failed(order_id, reason, [note])
             return
         if charge is None:  # the order left "pending" while we created an intent
-            await self.settlement.resume(await self._reload(order_id))
+            await self.settlement.resume(order)  # as just read back
             return
         if self.crash_after_stripe:
             log.warning("fault injection: exiting after Stripe answered", extra={"order": order_id})
