@@ -59,6 +59,22 @@ class ConfirmHold:
 
 
 @dataclass(slots=True)
+class ExtendHold:
+    """Keep a hold whose payment is in flight from expiring before the payment decides.
+
+    Its deadline moves to ``now + seconds``, but never past the hold's first deadline
+    plus ``seconds`` (held at + the event's TTL + ``seconds``): however often it is
+    asked, a hold lives at most ``seconds`` longer than its TTL. A sold hold is left
+    as it is; an expired one cannot be extended.
+    """
+
+    hold_id: int
+    seconds: float
+    customer: str | None = None
+    key: str | None = None
+
+
+@dataclass(slots=True)
 class ReleaseHold:
     """Give a hold's seats back before it expires."""
 
@@ -86,7 +102,14 @@ class ExpireHolds:
 
 
 Command = (
-    HoldSeats | HoldBestAvailable | HoldArea | ConfirmHold | ReleaseHold | ReturnSale | ExpireHolds
+    HoldSeats
+    | HoldBestAvailable
+    | HoldArea
+    | ConfirmHold
+    | ExtendHold
+    | ReleaseHold
+    | ReturnSale
+    | ExpireHolds
 )
 
 

@@ -51,6 +51,18 @@ class HoldConfirmed:
 
 
 @dataclass(slots=True)
+class HoldExtended:
+    """A hold's deadline moved later (its payment is in flight) to ``expires_at``."""
+
+    seq: int
+    at: float
+    hold_id: int
+    expires_at: float
+    key: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(slots=True)
 class HoldReleased:
     """A hold was given back before its deadline."""
 
@@ -82,12 +94,12 @@ class SaleReturned:
     fingerprint: str | None = None
 
 
-DomainEvent = SeatsHeld | HoldConfirmed | HoldReleased | HoldExpired | SaleReturned
+DomainEvent = SeatsHeld | HoldConfirmed | HoldExtended | HoldReleased | HoldExpired | SaleReturned
 
 EVENT_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
     for cls in (
-        *(SeatsHeld, HoldConfirmed, HoldReleased, HoldExpired, SaleReturned),
+        *(SeatsHeld, HoldConfirmed, HoldExtended, HoldReleased, HoldExpired, SaleReturned),
         *LIMITS_EVENTS,
         *QUEUE_EVENTS,  # the waiting room's (engine/waiting_room.py)
     )

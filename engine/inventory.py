@@ -14,6 +14,7 @@ from engine.commands import (
     Command,
     ConfirmHold,
     ExpireHolds,
+    ExtendHold,
     HoldArea,
     HoldBestAvailable,
     HoldSeats,
@@ -36,6 +37,7 @@ from engine.events import (
     DomainEvent,
     HoldConfirmed,
     HoldExpired,
+    HoldExtended,
     HoldReleased,
     SaleReturned,
     SeatsHeld,
@@ -74,6 +76,7 @@ class Inventory(InventoryState):
             HoldBestAvailable: self._hold_best_available,
             HoldArea: self._hold_area,
             ConfirmHold: self._confirm,
+            ExtendHold: self._extend,
             ReleaseHold: self._release,
             ReturnSale: self._return_sale,
             ExpireHolds: self._expire,
@@ -237,6 +240,25 @@ class Inventory(InventoryState):
         self.apply(event)
         return (event, (event,))
 
+    def _extend(self, cmd: ExtendHold, now: float) -> Outcome:
+        hold = self._find(cmd.hold_id, cmd.customer)
+        seconds = cmd.seconds
+        if type(seconds) not in (int, float) or not seconds > 0:
+            raise InvalidQuantityError(f"an extension must be positive seconds, not {seconds!r}")
+        if hold.expires_at <= now and hold.hold_id not in self.sales:
+            raise HoldExpiredError(f"hold {hold.hold_id} expired")
+        # Bounded however often it is asked: never past the first deadline + seconds.
+        until = min(now + seconds, hold.at + self.ttl + seconds)
+        key = cmd.key
+        if hold.hold_id in self.sales or until <= hold.expires_at:
+            # Sold, or already extended as far: nothing changes, nothing is journaled.
+            return (HoldExtended(self.seq, now, hold.hold_id, hold.expires_at, key), ())
+        event = HoldExtended(
+            self.seq + 1, now, hold.hold_id, until, key, None if key is None else fingerprint(cmd)
+        )
+        self.apply(event)
+        return (event, (event,))
+
     def _release(self, cmd: ReleaseHold, now: float) -> Outcome:
         hold = self._find(cmd.hold_id, cmd.customer)
         if hold.hold_id in self.sales:
@@ -265,8 +287,9 @@ class Inventory(InventoryState):
         deadlines, holds, sales = self.deadlines, self.holds, self.sales
         while deadlines and deadlines[0][0] <= now:
             hold_id = heappop(deadlines)[1]
-            if hold_id not in holds or hold_id in sales:
-                continue  # stale: released, sold or already expired
+            hold = holds.get(hold_id)
+            if hold is None or hold_id in sales or hold.expires_at > now:
+                continue  # stale: released, sold, already expired, or extended
             event = HoldExpired(self.seq + 1, now, hold_id)
             self.apply(event)
             events.append(event)

@@ -23,7 +23,9 @@ class ConfigureQueue:
     ``rate_per_minute`` caps admissions (a token bucket); ``max_active`` caps the
     buyers admitted who have not reserved yet, so admission follows the inventory's
     pace. Either may be None (no such cap), not both. ``access_list`` None: anyone
-    may join; otherwise only the accounts it names.
+    may join; otherwise only the accounts it names. ``max_unpaid`` follows checkout
+    capacity: admission pauses while the inventory holds that many places unpaid
+    (what payments can charge within a hold's TTL, at Stripe's rate); None: no cap.
     """
 
     opens_at: float
@@ -31,6 +33,7 @@ class ConfigureQueue:
     max_active: int | None
     admission_ttl_s: float
     access_list: tuple[str, ...] | None = None
+    max_unpaid: int | None = None
 
 
 @dataclass(slots=True)
@@ -57,8 +60,9 @@ class UseAdmission:
 
 @dataclass(slots=True)
 class ObserveStock:
-    """The inventory's counts: nothing available pauses admission, nothing held too
-    (all sold) closes the queue."""
+    """The inventory's counts: nothing available pauses admission, and so do as many
+    places held (unpaid) as checkout can take (``max_unpaid``); nothing available and
+    nothing held (all sold) closes the queue."""
 
     available: int
     held: int
@@ -85,6 +89,7 @@ class QueueConfigured:
     max_active: int | None
     admission_ttl_s: float
     access_list: tuple[str, ...] | None = None
+    max_unpaid: int | None = None  # absent from journals written before it existed
 
     def __post_init__(self) -> None:  # a journal gives lists back
         if self.access_list is not None:

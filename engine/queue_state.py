@@ -48,6 +48,7 @@ class QueueState:
         self.opens_at = float("inf")
         self.rate: float | None = None  # admissions per minute
         self.max_active: int | None = None
+        self.max_unpaid: int | None = None  # checkout capacity, in held places
         self.ttl = 300.0
         self.access: frozenset[str] | None = None
         self.lobby: list[str] = []
@@ -105,7 +106,7 @@ class QueueState:
         self._accrue(e.at)  # credit earned so far at the old rate
         self.configured = True
         self.opens_at, self.rate, self.max_active = e.opens_at, e.rate_per_minute, e.max_active
-        self.ttl = e.admission_ttl_s
+        self.ttl, self.max_unpaid = e.admission_ttl_s, e.max_unpaid
         self.access = None if e.access_list is None else frozenset(e.access_list)
         self.credit = min(self.credit, self.burst)
 
@@ -158,6 +159,7 @@ class QueueState:
             "configured": self.configured,
             "config": [self.opens_at, self.rate, self.max_active, self.ttl],
             "access": None if self.access is None else sorted(self.access),
+            "max_unpaid": self.max_unpaid,
             "lobby": list(self.lobby),
             "line": list(self.line),
             "opened_at": self.opened_at,
@@ -175,6 +177,7 @@ class QueueState:
         self.seq, self.configured = data["seq"], data["configured"]
         self.opens_at, self.rate, self.max_active, self.ttl = data["config"]
         self.access = None if data["access"] is None else frozenset(data["access"])
+        self.max_unpaid = data.get("max_unpaid")  # older snapshots: no checkout cap
         self.lobby, self.line = list(data["lobby"]), list(data["line"])
         self.opened_at, self.head = data["opened_at"], data["head"]
         queue = self.lobby if self.opened_at is None else self.line

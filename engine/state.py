@@ -8,12 +8,14 @@ replay both go through it, so replaying the events from empty rebuilds the state
 
 from __future__ import annotations
 
+from dataclasses import replace
 from heapq import heappush
 
 from engine.events import (
     DomainEvent,
     HoldConfirmed,
     HoldExpired,
+    HoldExtended,
     HoldReleased,
     SaleReturned,
     SeatsHeld,
@@ -59,6 +61,7 @@ class InventoryState:
         self._appliers = {
             SeatsHeld: self._apply_held,
             HoldConfirmed: self._apply_confirmed,
+            HoldExtended: self._apply_extended,
             HoldReleased: self._apply_released,
             HoldExpired: self._apply_expired,
             SaleReturned: self._apply_returned,
@@ -117,6 +120,12 @@ class InventoryState:
             self.area_sold[hold.area] += hold.quantity
         self.held -= hold.quantity
         self.sold += hold.quantity
+
+    def _apply_extended(self, e: HoldExtended) -> None:
+        # The hold is its SeatsHeld event: a copy with the later deadline replaces it,
+        # and the earlier heap entry becomes stale (expiry checks the hold's deadline).
+        self.holds[e.hold_id] = replace(self.holds[e.hold_id], expires_at=e.expires_at)
+        heappush(self.deadlines, (e.expires_at, e.hold_id))
 
     def _apply_released(self, e: HoldReleased) -> None:
         self._free(self.holds.pop(e.hold_id), "released", self.section_held, self.area_held)

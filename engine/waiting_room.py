@@ -7,7 +7,8 @@ randomness are arguments: the opening's shuffle seed comes in ``AdvanceQueue`` a
 journaled in ``QueueOpened``, so a replay after a restart gives the same positions.
 Admission is a token bucket (``rate_per_minute``, five seconds of burst) and/or a cap
 on buyers admitted who have not reserved yet (``max_active``); both stop while
-nothing is left to hold, and the queue closes once everything is sold.
+nothing is left to hold, or while as many places are held unpaid as checkout can
+charge in a hold's time (``max_unpaid``), and the queue closes once all is sold.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class WaitingRoom(QueueState):
             raise InvalidQueueConfigError(f"rate_per_minute must be in (0, {MAX_RATE:.0f}]")
         if cap is not None and (type(cap) is not int or cap < 1):
             raise InvalidQueueConfigError("max_active must be a positive integer")
+        unpaid = cmd.max_unpaid
+        if unpaid is not None and (type(unpaid) is not int or unpaid < 1):
+            raise InvalidQueueConfigError("max_unpaid must be a positive integer")
         if not (0 < ttl <= 86_400):
             raise InvalidQueueConfigError("admission_ttl_s must be in (0, 86400]")
         if not math.isfinite(cmd.opens_at):
@@ -81,7 +85,7 @@ class WaitingRoom(QueueState):
         if self.closed:
             raise QueueClosedError(f"the queue is closed ({self.closed})", self.closed)
         access = None if cmd.access_list is None else tuple(sorted(set(cmd.access_list)))
-        event = QueueConfigured(self.seq + 1, now, cmd.opens_at, rate, cap, ttl, access)
+        event = QueueConfigured(self.seq + 1, now, cmd.opens_at, rate, cap, ttl, access, unpaid)
         return (self._emit(event), (event,))
 
     def _join(self, cmd: JoinQueue, now: float) -> QueueOutcome:
@@ -134,10 +138,14 @@ class WaitingRoom(QueueState):
     def _observe(self, cmd: ObserveStock, now: float) -> QueueOutcome:
         if self.closed:
             return (None, ())
+        # Held places may come back (nothing available: wait), and checkout has a pace
+        # of its own: buyers let in beyond it would hold seats they cannot pay in time.
+        unpaid = self.max_unpaid
+        blocked = cmd.available <= 0 or (unpaid is not None and cmd.held >= unpaid)
         if cmd.available <= 0 and cmd.held <= 0:
             event: QueueEvent = QueueClosed(self.seq + 1, now, "sold_out")
-        elif (cmd.available <= 0) != self.paused:  # held places may come back: wait
-            event = AdmissionPaused(self.seq + 1, now, cmd.available <= 0)
+        elif blocked != self.paused:
+            event = AdmissionPaused(self.seq + 1, now, blocked)
         else:
             return (None, ())
         return (self._emit(event), (event,))

@@ -97,13 +97,18 @@ class OrdersRepository:
         order_id: ObjectId,
         expect: Iterable[str],
         changes: dict[str, Any],
-        history: dict[str, Any] | None = None,
+        history: dict[str, Any] | list[dict[str, Any]] | None = None,
+        announced: str | None = None,
     ) -> dict[str, Any] | None:
         """Apply ``changes`` if the order's status is one of ``expect``; the new
-        document, or None if it was not (someone else moved it first)."""
+        document, or None if it was not (someone else moved it first). One write:
+        the history lines and the ``announced`` outcome go with the change."""
         update: dict[str, Any] = {"$set": {**changes, "updated_at": now()}}
         if history is not None:
-            update["$push"] = {"payment.history": history}
+            lines = history if isinstance(history, list) else [history]
+            update["$push"] = {"payment.history": {"$each": lines}}
+        if announced is not None:
+            update["$addToSet"] = {"announced": announced}
         return await self.collection.find_one_and_update(
             {"_id": order_id, "status": {"$in": list(expect)}},
             update,
@@ -120,6 +125,18 @@ class OrdersRepository:
             },
             return_document=ReturnDocument.AFTER,
         )
+
+    async def claim_intent(self, order_id: ObjectId, intent_id: str) -> bool:
+        """``record_intent`` without reading the order back (the worker has it in
+        hand): True if this intent is now the order's, False if another was first."""
+        result = await self.collection.update_one(
+            {"_id": order_id, "status": "pending", "payment.intent_id": None},
+            {
+                "$set": {"payment.intent_id": intent_id, "payment.status": "created"},
+                "$push": {"payment.history": entry("intent_created", intent_id)},
+            },
+        )
+        return result.modified_count == 1
 
     async def add_note(self, order_id: ObjectId, status: str, detail: str | None) -> None:
         """A history line that changes no status (Stripe's answer, a re-hold, ...)."""

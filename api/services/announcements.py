@@ -4,6 +4,13 @@ The message id is fixed per outcome (``<order id>:<status>``), and the order rec
 the outcome as announced only after RabbitMQ confirmed the publish. So a crash in
 between publishes it again on the next attempt (never loses it), and consumers drop
 the duplicate by its id.
+
+Settlement announces a confirmation or a failure *before* the write that records
+it (``publish_outcome`` on the outcome in hand, then one conditional update that sets
+the status and ``announced`` together): one write per state change instead of two.
+That is safe because the outcome is already decided when it is published (the actor
+journaled the confirmation, or Stripe declined): a crash before the write settles the
+same way again and re-publishes the same message id, which consumers drop.
 """
 
 from __future__ import annotations
@@ -25,8 +32,16 @@ async def announce(
     kind = ANNOUNCE.get(status)
     if kind is None or kind in order.get("announced", ()):
         return
-    await publisher.publish(kind, outcome_body(kind, order), f"{order['_id']}:{status}")
+    await publish_outcome(publisher, order)
     await orders.mark_announced(order["_id"], kind)
+
+
+async def publish_outcome(publisher: EventsPublisher, order: dict[str, Any]) -> str:
+    """Publish ``order``'s (final) outcome, recorded or not yet; the message kind."""
+    status = order["status"]
+    kind = ANNOUNCE[status]
+    await publisher.publish(kind, outcome_body(kind, order), f"{order['_id']}:{status}")
+    return kind
 
 
 def outcome_body(kind: str, order: dict[str, Any]) -> dict[str, Any]:

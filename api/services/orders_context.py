@@ -40,6 +40,7 @@ async def start_orders(container: Container) -> None:
         container.signer,
         container.publisher,
         container.audit,
+        settings.payment_hold_extension_s,
     )
     if container.amqp_url:
         await declare_payments_queue(container)

@@ -62,11 +62,27 @@ class PaymentService:
         self.publisher, self.stripe, self.settlement = publisher, stripe, settlement
 
     async def process(self, user: Principal, body: PaymentCreate, key: str | None) -> PaymentPublic:
-        order = await self.orders.get(order_id_for(body.reservation_id))
-        if order is None:
-            order, _ = await self.orders.insert(await self._new_order(user, body, key))
+        order_id = order_id_for(body.reservation_id)
+        try:
+            # Built from the hold (the actor, not the database) and inserted at once: a
+            # first request costs one write; a retry finds the order by its duplicate id.
+            order, created = await self.orders.insert(await self._new_order(user, body, key))
+            if created:  # accepted: the seats wait for the payment (bounded)
+                await self.settlement.keep_hold(order)
+        except (NotFound, Conflict) as refused:
+            # Not held (any more): a retry of a payment that went on, or a refusal.
+            order = await self.orders.get(order_id)
+            if order is None or order["user_id"] != user.id:
+                raise refused from None
         if order["user_id"] != user.id:
             raise NotFound(f"No reservation {body.reservation_id}.")
+        if order["status"] == "failed":
+            reason = order.get("failure_reason") or "payment_failed"
+            raise Conflict(
+                f"The payment of this reservation failed ({reason}) and its seats were "
+                "released: reserve again to pay.",
+                code="payment_failed",
+            )
         if order["status"] == "pending":
             # Again on every retry: a request whose publish failed (503) is not lost, and
             # the worker drops the duplicates (the message id is the order id).

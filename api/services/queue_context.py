@@ -25,6 +25,15 @@ class QueueContext:
     queues: QueueRouter
     tokens: QueueTokens
     feeds: QueueFeeds
+    checkout_per_s: float = 0.0  # payments the platform charges per second; 0: no cap
+
+    def max_unpaid(self, hold_ttl_s: float) -> int | None:
+        """Checkout capacity, in held places: what payments can charge within one
+        hold's TTL. Admitting more buyers than that lets them hold seats they could
+        not pay for in time (their payments would queue behind Stripe's rate)."""
+        if self.checkout_per_s <= 0:
+            return None
+        return max(1, int(self.checkout_per_s * hold_ttl_s))
 
     async def ask[T](self, event_id: str, call: Callable[[], Awaitable[T]]) -> T:
         """``call()`` on the event's queue actor, recreating the actor from its journal
@@ -40,6 +49,15 @@ class QueueContext:
         await self.queues.close()
 
 
+def checkout_per_s(settings: Any) -> float:
+    """``CHECKOUT_PAYMENTS_PER_S``, or by default what one payments process charges at
+    ``STRIPE_MAX_RPS`` (two Stripe calls per payment: create, confirm)."""
+    explicit = getattr(settings, "checkout_payments_per_s", None)
+    if explicit is not None:
+        return float(explicit)
+    return max(0.0, float(getattr(settings, "stripe_max_rps", 0.0))) / 2
+
+
 def queue_context(container: Container) -> QueueContext:
     """The process's context, made on first use (nothing connects until then)."""
     context: Any = container.extras.get("queue")
@@ -50,6 +68,7 @@ def queue_context(container: Container) -> QueueContext:
             queues=queues,
             tokens=QueueTokens(container.settings),
             feeds=QueueFeeds(queues),
+            checkout_per_s=checkout_per_s(container.settings),
         )
         container.extras["queue"] = context
     return context

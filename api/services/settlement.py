@@ -10,6 +10,7 @@ is re-published until the order records it as announced.
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from typing import Any
 
@@ -17,19 +18,22 @@ from bson import ObjectId
 
 from actors.errors import InventoryNotFoundError
 from actors.refs import HoldRef
-from actors.router import InventoryRouter
+from actors.router import GRANT_GRACE_S, InventoryRouter
 from api.errors import Conflict
 from api.repositories.orders import OrdersRepository, entry, now
 from api.security.ticket_signer import TicketSigner
-from api.services.announcements import announce
+from api.services.announcements import announce, publish_outcome
 from api.services.audit import NO_AUDIT, PAYMENTS, AuditEntry, AuditLog
 from api.services.events_publisher import EventsPublisher
 from api.services.rehold import Superseded, rehold
 from api.services.stripe_gateway import StripeGateway
 from api.services.ticket_issue import issue_tickets
-from engine import HoldExpiredError, HoldNotFoundError
+from engine import ExtendHold, HoldExpiredError, HoldNotFoundError
 
+log = logging.getLogger(__name__)
+GRANT_MARGIN_S = 60.0  # a sharded hold's extension ends this long before its grant
 GONE = (HoldExpiredError, HoldNotFoundError)  # the hold cannot be confirmed any more
+type Order = dict[str, Any] | ObjectId  # the document in hand, or its id to read it by
 
 
 class Settlement:
@@ -43,37 +47,65 @@ class Settlement:
         signer: TicketSigner,
         publisher: EventsPublisher,
         audit: AuditLog = NO_AUDIT,
+        hold_extension_s: float = 0.0,
     ) -> None:
         self.orders, self.router, self.stripe = orders, router, stripe
         self.signer, self.publisher, self.audit = signer, publisher, audit
+        self.hold_extension_s = hold_extension_s
 
-    async def succeeded(self, order_id: ObjectId, intent_id: str) -> dict[str, Any]:
+    async def keep_hold(self, order: dict[str, Any]) -> float | None:
+        """An accepted payment keeps its seats until it decides: extend the hold (once
+        per acceptance, journaled by the actor, bounded by ``PAYMENT_HOLD_EXTENSION_S``
+        past its TTL). The payment may wait behind Stripe's rate for minutes. The new
+        deadline, or None if the hold could not be kept (then the late-payment path
+        re-holds or refunds, as for any payment that outlives its hold)."""
+        if self.hold_extension_s <= 0:
+            return None
+        ref = HoldRef.parse(order["reservation_id"])
+        seconds = self.hold_extension_s
+        if ref.grant_id:
+            # A sharded event's hold has a quota grant that lapses GRANT_GRACE_S after
+            # the TTL: the hold must end first, or its confirmation would find no grant.
+            seconds = min(seconds, GRANT_GRACE_S - GRANT_MARGIN_S)
+        command = ExtendHold(ref.hold_id, seconds, order["user_id"])
+        try:
+            extended = await self.router.execute(ref.stream, command)
+        except Exception as exc:  # never refuse an accepted payment for this
+            log.warning("hold not extended", extra={"order": str(order["_id"]), "error": repr(exc)})
+            return None
+        return float(extended.expires_at)
+
+    async def succeeded(
+        self, order: Order, intent_id: str, notes: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """The payment went through: confirm the seats (re-holding them if the hold
-        expired meanwhile) and issue tickets, or refund if the seats are gone."""
-        order = await self._get(order_id)
+        expired meanwhile) and issue tickets, or refund if the seats are gone.
+        ``order`` is the document in hand (or its id); ``notes`` are history lines
+        that go with the state change (one write)."""
+        order = await self._doc(order)
         if order["status"] == "pending":
             try:
-                order = await self._confirm(order, intent_id)
+                order = await self._confirm(order, intent_id, notes or [])
                 await self._money("payment.succeeded", order, intent_id=intent_id)
             except Superseded:
-                order = await self._get(order_id)
+                order = await self._get(order["_id"])
         return await self.resume(order)
 
-    async def failed(self, order_id: ObjectId, reason: str) -> dict[str, Any]:
+    async def failed(
+        self, order: Order, reason: str, notes: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """The payment failed: give the seats back and fail the order."""
-        order = await self._get(order_id)
+        order = await self._doc(order)
         if order["status"] == "pending":
             # Already expired or released: the seats are back on sale either way.
             with suppress(*GONE, InventoryNotFoundError):
                 ref = HoldRef.parse(order["reservation_id"])
                 await self.router.release(ref, customer=order["user_id"])
             changes = {"status": "failed", "payment.status": "failed", "failure_reason": reason}
-            done = await self.orders.transition(
-                order_id, {"pending"}, changes, entry("failed", reason)
-            )
+            done = await self._decided(order, changes, [*(notes or []), entry("failed", reason)])
             if done is not None:
                 await self._money("payment.failed", done, reason=reason)
-            order = done or await self._get(order_id)
+            order = done or await self._get(order["_id"])
         return await self.resume(order)
 
     async def refund(self, order_id: ObjectId, reason: str) -> dict[str, Any]:
@@ -97,7 +129,9 @@ class Settlement:
         await announce(self.orders, self.publisher, order)
         return order
 
-    async def _confirm(self, order: dict[str, Any], intent_id: str) -> dict[str, Any]:
+    async def _confirm(
+        self, order: dict[str, Any], intent_id: str, notes: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         order_id, customer = order["_id"], order["user_id"]
         ref = HoldRef.parse(order["reservation_id"])
         try:
@@ -107,13 +141,13 @@ class Settlement:
             if new_ref is None:  # paid too late, and the seats went to someone else
                 refund = {"reason": "seats_unavailable", "return_seats": False}
                 claim = {"status": "refunding", "refund": refund}
-                done = await self.orders.transition(
-                    order_id, {"pending"}, claim, entry("refund_requested", "seats_unavailable")
-                )
+                lines = [*notes, entry("refund_requested", "seats_unavailable")]
+                done = await self.orders.transition(order_id, {"pending"}, claim, lines)
                 if done is None:
                     raise Superseded() from None
                 return done
             ref = new_ref
+            order = {**order, "reservation_id": ref.token()}
             await self.router.confirm(ref, payment_ref=intent_id, customer=customer)
         changes = {
             "status": "confirmed",
@@ -121,10 +155,19 @@ class Settlement:
             "tickets": issue_tickets(order, self.signer),
             "confirmed_at": now(),
         }
-        done = await self.orders.transition(order_id, {"pending"}, changes, entry("confirmed"))
+        done = await self._decided(order, changes, [*notes, entry("confirmed")])
         if done is None:
             raise Superseded()
         return done
+
+    async def _decided(
+        self, order: dict[str, Any], changes: dict[str, Any], lines: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Announce a decided outcome, then record it with ``announced`` in one write
+        (see ``announcements``); the new document, or None if another settlement won."""
+        after = {**order, **{k: v for k, v in changes.items() if "." not in k}}
+        kind = await publish_outcome(self.publisher, after)
+        return await self.orders.transition(order["_id"], {"pending"}, changes, lines, kind)
 
     async def _finish_refund(self, order: dict[str, Any]) -> dict[str, Any]:
         order_id, refund = order["_id"], order.get("refund") or {}
@@ -158,6 +201,9 @@ class Settlement:
             after={"status": order["status"], **money}, detail=detail,
         )  # fmt: skip
         await self.audit.append(entry)
+
+    async def _doc(self, order: Order) -> dict[str, Any]:
+        return order if isinstance(order, dict) else await self._get(order)
 
     async def _get(self, order_id: ObjectId) -> dict[str, Any]:
         order = await self.orders.get(order_id)

@@ -1,20 +1,29 @@
-"""Stripe's webhook: verify the signature, then settle the payment like the worker does.
+"""Stripe's webhook: verify the signature, then settle only what Stripe itself says.
 
-The order is found by the ``order_id`` we put in the PaymentIntent's metadata (or by
-the intent id). Replays are dropped by the event id (recorded in the order once its
-effects are done); and even a replay that races its first delivery has no second
-effect, because settling is idempotent (see ``Settlement``).
+A valid signature proves only that someone holds the webhook secret (the development
+one is public), not that a payment happened. So the event is a hint: the order is
+found by the ``order_id`` in the intent's metadata (or by the intent id), and before
+anything is settled the PaymentIntent is retrieved from Stripe, whose answer must
+name this order and reservation (the metadata we set when creating it), carry the
+order's amount and currency, and be the order's recorded intent if it has one.
+Stripe's status decides (succeeded or failed), not the event's type; anything else
+is refused (logged, no settlement). Orders already decided need no look-up: the
+worker settled them (Stripe sends this event for every payment), so a delivery then
+costs one read. Replays have no second effect, because settling is idempotent.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+import stripe as stripe_sdk
 
 from api.errors import ApiError
 from api.repositories.orders import OrdersRepository, parse_id
 from api.schemas.payments import WebhookReceipt
 from api.services.settlement import Settlement
-from api.services.stripe_gateway import InvalidWebhook, StripeGateway
+from api.services.stripe_gateway import Charge, InvalidWebhook, StripeGateway
 
 log = logging.getLogger(__name__)
 SUCCEEDED, FAILED = "payment_intent.succeeded", "payment_intent.payment_failed"
@@ -52,17 +61,56 @@ async def reconcile(
     dedup = f"stripe:{event.id}"
     if dedup in order.get("processed_message_ids", []):
         return WebhookReceipt(handled=True)  # a replay: its effects are done
-    if order["payment"].get("intent_id") is None:  # the worker has not recorded it yet
-        order = await orders.record_intent(order["_id"], intent_id) or order
-    if order["payment"].get("intent_id") not in (None, intent_id):
+    if order["status"] != "pending":  # decided already: only finish what is left (refund)
+        await settlement.resume(order)
+        return WebhookReceipt(handled=True)
+    recorded = order["payment"].get("intent_id")
+    if recorded not in (None, intent_id):
         # Not the order's recorded intent: we never confirm such an intent, so this is
         # not a charge of ours to settle; an operator should look at it.
         log.warning("webhook for an intent the order does not use", extra={"intent": intent_id})
         return WebhookReceipt(handled=False)
-    if event.type == SUCCEEDED:
-        await settlement.succeeded(order["_id"], intent_id)
+    facts = await _at_stripe(stripe, intent_id)
+    refusal = "no such intent at Stripe" if facts is None else mismatch(order, facts)
+    if facts is None or refusal is not None:
+        log.warning(
+            "webhook refused: Stripe does not confirm it",
+            extra={"intent": intent_id, "order": str(order["_id"]), "why": refusal},
+        )
+        return WebhookReceipt(handled=False)
+    if not (facts.succeeded or facts.failed):
+        return WebhookReceipt(handled=False)  # Stripe has not decided: the worker will see
+    if recorded is None:  # the worker has not recorded it yet (it is ours: checked above)
+        order = await orders.record_intent(order["_id"], intent_id) or await orders.get(
+            order["_id"]
+        )
+        if order is None or order["payment"].get("intent_id") != intent_id:
+            return WebhookReceipt(handled=False)
+    if facts.succeeded:
+        await settlement.succeeded(order, intent_id)
     else:
-        error = intent.get("last_payment_error") or {}
-        await settlement.failed(order["_id"], error.get("code") or "payment_failed")
+        await settlement.failed(order, facts.error or "payment_failed")
     await orders.mark_processed(order["_id"], dedup)
     return WebhookReceipt(handled=True)
+
+
+async def _at_stripe(stripe: StripeGateway, intent_id: str) -> Charge | None:
+    """The intent as Stripe has it; None if Stripe knows no such intent."""
+    try:
+        return await stripe.retrieve(intent_id)
+    except stripe_sdk.InvalidRequestError:
+        return None
+
+
+def mismatch(order: dict[str, Any], facts: Charge) -> str | None:
+    """Why Stripe's intent cannot pay for ``order``; None if it can."""
+    reservation = order.get("original_reservation_id") or order["reservation_id"]
+    if facts.metadata.get("order_id") != str(order["_id"]):
+        return "the intent is not this order's"
+    if facts.metadata.get("reservation_id") not in (reservation, order["reservation_id"]):
+        return "the intent is not this reservation's"
+    if facts.amount != order["amount"]:
+        return f"amount {facts.amount} is not the order's {order['amount']}"
+    if (facts.currency or "").lower() != str(order["currency"]).lower():
+        return f"currency {facts.currency} is not the order's {order['currency']}"
+    return None

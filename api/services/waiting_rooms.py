@@ -67,6 +67,9 @@ class WaitingRoomService:
                 room.max_active,
                 float(room.admission_ttl_seconds),
                 access,
+                # Admission also follows checkout: no more buyers holding unpaid seats
+                # than payments can charge in a hold's time (at Stripe's rate).
+                self.ctx.max_unpaid(event.hold_ttl_seconds),
             )
             await self.ctx.ask(event_id, lambda: queues.execute(event_id, command))
             await self.ctx.rooms.save(room, now)

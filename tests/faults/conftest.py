@@ -19,7 +19,7 @@ __all__ = ["embedded_mongo", "localstripe", "ray_local", "shop"]
 # What every scenario's audit asserts (tests/faults/audit.py), for the report.
 CHECKED = (
     "acked holds and payments kept; no seat sold twice; available+held+sold = capacity; "
-    "sold = tickets; one intent per hold, charged iff paid; one confirmation and one "
+    "sold = tickets; one charged intent per hold, charged iff paid; one confirmation and one "
     "order.confirmed per paid order"
 )
 

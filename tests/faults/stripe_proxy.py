@@ -1,8 +1,9 @@
 """A small HTTP proxy in front of localstripe that makes Stripe slow and unreliable:
 every request is delayed, some a lot, and some answered with a 5xx instead. Errors are
-injected before forwarding (Stripe failed and did nothing), except that some reads are
-forwarded and their answer dropped: only reads, because localstripe ignores idempotency
-keys, so a dropped answer to a create would be an artefact real Stripe never shows."""
+injected before forwarding (Stripe failed and did nothing), except that some reads and
+confirms are forwarded and their answer dropped: not creates, because localstripe ignores
+idempotency keys, so a dropped answer to a create would be an artefact real Stripe never
+shows (a confirm sent again answers "already confirmed", which the gateway reads back)."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ class StripeProxy:
         answer = await self._http.request(
             request.method, request.path_qs, headers=headers, content=await request.read()
         )
-        if request.method == "GET" and n % self.lost_read_every == 0:
+        repeatable = request.method == "GET" or request.path.endswith("/confirm")
+        if repeatable and n % self.lost_read_every == 0:
             self.lost += 1  # Stripe did the work; its answer never arrived
             return web.json_response({"error": {"type": "api_error"}}, status=502)
         kept = {"Content-Type": answer.headers.get("content-type", "application/json")}

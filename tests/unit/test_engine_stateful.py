@@ -5,7 +5,9 @@ area; no seat in two holds; sold seats only come back through a refund; limits
 hold; refused commands change nothing; idempotent replays answer the first answer;
 replay from the events and snapshot/restore both reproduce the live state; a promo
 code's uses never pass its limit and equal its live and sold holds; hidden tiers
-are held only with a code that unlocks them.
+are held only with a code that unlocks them; a hold extended while its payment is in
+flight never outlives its TTL by more than the largest extension asked, and still
+expires at its (later) deadline.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from engine import (
     ConfirmHold,
     ExpireHolds,
+    ExtendHold,
     HoldArea,
     HoldBestAvailable,
     HoldConfirmed,
@@ -52,6 +55,8 @@ PROMOS = {
 }
 # Limited codes drawn most often: the limit must be reached often to be tested.
 CODES = st.sampled_from([None, "ONE", "ONE", "TWO", "TWO", "UNLOCK", "FREE"])
+EXTENSIONS = st.sampled_from([0, -1, 0.5, 5, 60])  # seconds; 0 and -1 are refused
+MAX_EXTENSION = 60
 
 sections_st = st.dictionaries(
     st.sampled_from(["A", "B", "C-1"]),
@@ -175,6 +180,12 @@ class InventoryMachine(RuleBasedStateMachine):
     def release(self, key: str | None, data: st.DataObject, as_customer: str | None) -> None:
         self.run(ReleaseHold(self.some_hold(data), as_customer, key))
 
+    @rule(key=KEYS, seconds=EXTENSIONS, data=st.data(), as_customer=st.none() | CUSTOMERS)
+    def extend(
+        self, key: str | None, seconds: float, data: st.DataObject, as_customer: str | None
+    ) -> None:
+        self.run(ExtendHold(self.some_hold(data), seconds, as_customer, key))
+
     @rule(key=KEYS, data=st.data())
     def refund(self, key: str | None, data: st.DataObject) -> None:
         self.run(ReturnSale(self.some_hold(data), key))
@@ -247,6 +258,13 @@ class InventoryMachine(RuleBasedStateMachine):
         assert availability(restored) == availability(self.inv)
         assert restored.row_free == self.inv.row_free
         assert restored.promo_uses == self.inv.promo_uses
+
+    @invariant()
+    def extensions_are_bounded(self) -> None:
+        for hold in self.inv.holds.values():
+            first = self.log_hold(hold.hold_id)
+            assert first.expires_at <= hold.expires_at  # an extension never shortens
+            assert hold.expires_at <= first.at + self.terms.hold_ttl_seconds + MAX_EXTENSION
 
     @invariant()
     def sales_are_confirmed_holds(self) -> None:

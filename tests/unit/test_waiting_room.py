@@ -141,3 +141,22 @@ def test_impossible_settings_are_refused(rate: float | None, cap: int | None, tt
     with pytest.raises(InvalidQueueConfigError):
         room.handle(ConfigureQueue(0.0, rate, cap, ttl), 0.0)
     assert room.seq == 0
+
+
+def test_admission_follows_checkout_capacity() -> None:
+    """With ``max_unpaid`` (what payments can charge in a hold's time), admission
+    pauses while that many places are held unpaid, though seats are left."""
+    room = WaitingRoom()
+    room.handle(ConfigureQueue(100.0, 600.0, None, 60.0, None, max_unpaid=3), 0.0)
+    for i in range(20):
+        room.handle(JoinQueue(f"buyer{i}"), 1.0)
+    room.handle(AdvanceQueue(seed=1), 100.0)
+    room.handle(ObserveStock(available=500, held=3), 101.0)  # checkout is full
+    assert room.paused and room.handle(AdvanceQueue(seed=1), 110.0)[1] == ()
+    room.handle(ObserveStock(available=500, held=2), 111.0)  # payments went through
+    assert not room.paused
+    assert [e for e in room.handle(AdvanceQueue(seed=1), 112.0)[1] if isinstance(e, Admitted)]
+    restored = WaitingRoom.restore(room.snapshot())
+    assert restored.max_unpaid == 3 and restored.snapshot() == room.snapshot()
+    with pytest.raises(InvalidQueueConfigError):
+        room.handle(ConfigureQueue(100.0, 600.0, None, 60.0, None, max_unpaid=0), 113.0)

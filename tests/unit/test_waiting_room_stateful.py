@@ -88,16 +88,22 @@ class WaitingRoomMachine(RuleBasedStateMachine):
     @rule(available=st.integers(0, 3), held=st.integers(0, 3))
     def observe(self, available: int, held: int) -> None:
         self.run(ObserveStock(available, held))
+        room, unpaid = self.room, self.room.max_unpaid
+        if not room.closed:  # paused exactly while nothing is left or checkout is full
+            assert room.paused == (available <= 0 or (unpaid is not None and held >= unpaid))
 
     @rule(
         cap=st.sampled_from([None, 1, 2, 5]),
         ttl=st.sampled_from([1.0, 10.0]),
         invited=st.none() | st.sets(account_st),
+        unpaid=st.sampled_from([None, 1, 2, 0]),  # 0 is refused
     )
-    def reconfigure(self, cap: int | None, ttl: float, invited: set[str] | None) -> None:
+    def reconfigure(
+        self, cap: int | None, ttl: float, invited: set[str] | None, unpaid: int | None
+    ) -> None:
         # Same rate (the rate property is checked against it); caps and lists change.
         access = None if invited is None else tuple(invited)
-        self.run(ConfigureQueue(self.room.opens_at, self.rate, cap, ttl, access))
+        self.run(ConfigureQueue(self.room.opens_at, self.rate, cap, ttl, access, unpaid))
 
     @precondition(lambda self: len(self.log) > 10)
     @rule(reason=st.sampled_from(["sold_out", "disabled"]))

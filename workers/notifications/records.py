@@ -20,7 +20,6 @@ later. A crash while sending leaves the lease to expire, then a retry claims it.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,11 +64,14 @@ class NotificationLog:
         """Record the notification (once) and claim an attempt, unless it was sent;
         ``InFlight`` if another delivery holds the claim."""
         now = _now()
-        doc = {"_id": key, **fields, "status": QUEUED, "attempts": 0, "error": None}
-        with contextlib.suppress(DuplicateKeyError):  # a redelivery or a retry: the record decides
-            await self.collection.insert_one(
-                {**doc, "sending_until": None, "created_at": now, "updated_at": now}
-            )
+        doc = {"_id": key, **fields, "status": QUEUED, "attempts": 1, "error": None}
+        try:
+            # The first delivery records and claims in one write (the common case).
+            lease = {"sending_until": now + self.lease, "created_at": now, "updated_at": now}
+            await self.collection.insert_one({**doc, **lease})
+            return Attempt(True, 1)
+        except DuplicateKeyError:  # a redelivery or a retry: the record decides
+            pass
         free = [{"sending_until": None}, {"sending_until": {"$lte": now}}]
         record = await self.collection.find_one_and_update(
             {"_id": key, "status": {"$ne": SENT}, "$or": free},

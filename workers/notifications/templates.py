@@ -2,12 +2,14 @@
 
 A document per (name, channel), ``_id`` ``<name>:<channel>``, with ``subject``, ``text``
 and (email) ``html``. The shipped defaults are inserted when absent, never over an
-operator's edit; an edit takes effect on the next message (templates are read per
-message: one small read, and no cache to invalidate across worker processes).
+operator's edit; an edit takes effect within seconds (templates are read per
+message at most every few seconds per process: a short-lived cache, so there is
+nothing to invalidate across worker processes and an edit shows within seconds).
 """
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -50,8 +52,12 @@ def _compiled(html: bool, source: str) -> Any:
 class TemplateStore:
     """The templates collection, with the shipped defaults as the floor."""
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 5.0) -> None:
         self._templates = db["templates"]
+        # A few seconds per worker process: an edit shows within ``cache_s`` everywhere,
+        # and a confirmation spike does not read the same template once per email.
+        self.cache_s = cache_s
+        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._defaults = {doc["_id"]: doc for doc in default_templates()}
 
     async def seed(self) -> None:
@@ -63,8 +69,14 @@ class TemplateStore:
             )
 
     async def get(self, name: str, channel: str) -> dict[str, Any] | None:
+        key, moment = f"{name}:{channel}", time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and moment - cached[0] < self.cache_s:
+            return cached[1]
         stored = await self._templates.find_one({"name": name, "channel": channel})
-        return stored or self._defaults.get(f"{name}:{channel}")
+        template = stored or self._defaults.get(key)
+        self._cache[key] = (moment, template)
+        return template
 
 
 class Renderer:

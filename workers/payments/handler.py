@@ -5,9 +5,13 @@ unconfirmed, recorded in the order, and only then confirmed; a redelivered messa
 finds the recorded intent and retrieves it instead of creating another (localstripe
 ignores Stripe idempotency keys, and an intent created but never recorded was never
 confirmed, so never charged). The outcome goes through ``Settlement``, the same code
-the Stripe webhook runs. The message id joins the order's ``processed_message_ids``
-once every effect is done: a redelivery after that is dropped (durable dedup, on top
-of the consumer's in-memory one); the consumer acks after this handler returns.
+the Stripe webhook runs; the consumer acks after this handler returns.
+
+Few things per order (counted by tests/integration/test_purchase_ops.py): one read of
+the order, one write recording the intent, one write for the outcome (status,
+tickets, Stripe's answer and ``announced`` together), and the audit entry; two Stripe
+calls (create, confirm). A redelivery needs no durable dedup of its own: every effect
+is idempotent by the order's status and its ``announced`` outcomes.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import stripe
 from aio_pika.abc import AbstractIncomingMessage
 
 from api.errors import Conflict
-from api.repositories.orders import OrdersRepository, parse_id
+from api.repositories.orders import OrdersRepository, entry, parse_id
 from api.services.settlement import Settlement
 from api.services.stripe_gateway import Charge, StripeGateway
 from workers.bus import PermanentError
@@ -62,12 +66,11 @@ class PaymentsHandler:
             log.warning("payment for an unknown order dropped", extra={"id": message_id})
             return
         if message_id in order.get("processed_message_ids", []):
-            return
+            return  # orders of earlier versions recorded their handled messages
         if order["status"] == "pending":
             await self.charge_and_settle(order)
         else:  # settled by the webhook, or by an earlier delivery that crashed after it
             await self.settlement.resume(order)
-        await self.orders.mark_processed(order_id, message_id)
 
     async def refund_event(self, event_id: str) -> None:
         """Refund each confirmed order of a cancelled event (and finish interrupted
@@ -85,48 +88,54 @@ class PaymentsHandler:
     async def charge_and_settle(self, order: dict[str, Any]) -> None:
         order_id = order["_id"]
         try:
-            charge = await self._charge(order)
+            charge, order = await self._charge(order)
         except (stripe.InvalidRequestError, stripe.CardError) as exc:
             # Stripe refused the request itself (unknown or unusable payment method):
             # no retry will change that, so the payment failed.
             reason = getattr(exc, "code", None) or "invalid_payment_method"
-            await self.orders.add_note(order_id, "stripe_refused", str(exc.user_message or exc))
-            await self.settlement.failed(order_id, reason)
+            note = entry("stripe_refused", str(exc.user_message or exc))
+            await self.settlement.failed(order_id, reason, [note])
             return
         if charge is None:  # the order left "pending" while we created an intent
-            await self.settlement.resume(await self._reload(order_id))
+            await self.settlement.resume(order)  # as just read back
             return
         if self.crash_after_stripe:
             log.warning("fault injection: exiting after Stripe answered", extra={"order": order_id})
             os._exit(9)
-        await self.orders.add_note(order_id, f"stripe_{charge.status}", charge.error)
+        note = entry(f"stripe_{charge.status}", charge.error)
         if charge.succeeded:
-            await self.settlement.succeeded(order_id, charge.intent_id)
+            await self.settlement.succeeded(order, charge.intent_id, [note])
         elif charge.failed:
-            await self.settlement.failed(order_id, charge.error or "payment_failed")
+            await self.settlement.failed(order, charge.error or "payment_failed", [note])
         else:
+            await self.orders.add_note(order_id, note["status"], note["detail"])
             raise StillProcessing(f"intent {charge.intent_id} is {charge.status}")
 
-    async def _charge(self, order: dict[str, Any]) -> Charge | None:
-        """Create-record-confirm, or retrieve-confirm for an intent already recorded."""
+    async def _charge(self, order: dict[str, Any]) -> tuple[Charge | None, dict[str, Any]]:
+        """Create-record-confirm, or retrieve-confirm for an intent already recorded;
+        Stripe's answer and the order as it now stands (recorded intent included)."""
         order_id = order["_id"]
         intent_id = order["payment"].get("intent_id")
-        if intent_id is None:
-            created = await self.stripe.create_intent(
-                str(order_id),
-                order.get("original_reservation_id") or order["reservation_id"],
-                order["amount"],
-                order["currency"],
-                order["payment"]["method"],
-            )
-            recorded = await self.orders.record_intent(order_id, created)
-            if recorded is None:  # another delivery recorded its intent first: use that one
-                intent_id = (await self._reload(order_id))["payment"].get("intent_id")
-                if intent_id is None:
-                    return None
-            else:
-                intent_id = created
-        return await self.stripe.charge(intent_id)
+        if intent_id is not None:  # a redelivery: never a second intent
+            return await self.stripe.charge(intent_id), order
+        created = await self.stripe.create_intent(
+            str(order_id),
+            order.get("original_reservation_id") or order["reservation_id"],
+            order["amount"],
+            order["currency"],
+            order["payment"]["method"],
+        )
+        if not await self.orders.claim_intent(order_id, created):
+            # Another delivery recorded its intent first (or settled): use that one.
+            order = await self._reload(order_id)
+            recorded = order["payment"].get("intent_id")
+            if recorded is None or order["status"] != "pending":
+                return None, order
+            return await self.stripe.charge(recorded), order
+        # What the write recorded, without reading it back.
+        payment = {**order["payment"], "intent_id": created, "status": "created"}
+        order = {**order, "payment": payment}
+        return await self.stripe.confirm(created), order
 
     async def _reload(self, order_id: Any) -> dict[str, Any]:
         order = await self.orders.get(order_id)

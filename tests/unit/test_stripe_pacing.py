@@ -1,0 +1,40 @@
+"""The Stripe pacer's arithmetic, on a clock the test moves (no sleeping)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from api.services.stripe_pacing import Pacer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_concurrent_callers_are_spaced_to_the_rate() -> None:
+    clock = Clock()
+    pacer = Pacer(25, clock=clock)
+    delays = [pacer.reserve() for _ in range(50)]  # 50 handlers asking at one instant
+    assert delays[0] == 0
+    assert all(abs((b - a) - 0.04) < 1e-9 for a, b in pairwise(delays))
+    # However many callers, no 1-second window holds more than the rate (+ the first).
+    starts = [clock.now + d for d in delays]
+    assert max(sum(s <= t < s + 1 - 1e-6 for t in starts) for s in starts) == 25
+
+
+def test_a_burst_is_allowed_after_an_idle_spell_and_no_more() -> None:
+    clock = Clock()
+    pacer = Pacer(10, burst=3, clock=clock)
+    assert [pacer.reserve() for _ in range(3)] == [0, 0, 0]
+    assert round(pacer.reserve(), 9) == 0.1  # the burst is used up: paced again
+    clock.now += 60  # idle: the unused past does not pile up beyond the burst
+    assert [round(pacer.reserve(), 9) for _ in range(4)] == [0, 0, 0, 0.1]
+
+
+def test_an_unpaced_gateway_never_waits() -> None:
+    pacer = Pacer(0, clock=Clock())
+    assert {pacer.reserve() for _ in range(100)} == {0.0}
