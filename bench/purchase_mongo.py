@@ -1,0 +1,119 @@
+"""The embedded MongoDB at volume: cost per write with 1,000 documents stored vs 100,000.
+
+A fresh mongoeco server (``actors.mongo_embedded``, so with our shims) over a temporary
+SQLite file; a collection shaped like ``orders`` (same indexes, an ObjectId ``_id``, a
+tickets array) filled with ``insert_many`` to each size, then timed for the purchase
+path's single-document operations: ``insert_one``, ``find_one`` by ``_id``,
+``find_one_and_update`` on ``{_id, status}``, ``update_one`` ``$push``, ``find_one`` by
+``payment.intent_id``, and ``insert_one`` into a collection with a unique secondary index.
+
+``python -m bench.purchase_mongo --sizes 1000 100000`` prints the rates;
+``TICKETING_MONGOECO_SHIM=off`` in the environment measures mongoeco as shipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bson import ObjectId
+from pymongo import MongoClient, ReturnDocument
+
+from actors.mongo_embedded import EmbeddedMongo
+
+OPS = 200  # timed operations of each kind per size (mongoeco answers ~1 ms each)
+BATCH = 1_000
+
+
+def order(i: int, oid: ObjectId | None = None) -> dict[str, Any]:
+    return {
+        "_id": oid or ObjectId(),
+        "user_id": f"user-{i}",
+        "event_id": "ev-1",
+        "status": "pending",
+        "created_at": i,
+        "payment": {"intent_id": f"pi_{i:08d}", "status": "created", "history": []},
+        "tickets": [{"id": f"t-{i}", "seat": f"S1-1-{i % 50}", "owner_id": f"user-{i}"}],
+    }
+
+
+def _fill(db: Any, size: int) -> None:
+    orders, unique = db["orders"], db["unique"]
+    have = orders.estimated_document_count()
+    for start in range(have, size, BATCH):
+        batch = [order(i) for i in range(start, min(size, start + BATCH))]
+        orders.insert_many(batch, ordered=False)
+        unique.insert_many([{"code": d["payment"]["intent_id"]} for d in batch], ordered=False)
+
+
+def _rate(ops: int, step: Callable[[int], object]) -> float:
+    started = time.perf_counter()
+    for i in range(ops):
+        step(i)
+    return ops / (time.perf_counter() - started)
+
+
+def measure(db: Any, size: int, ops: int = OPS) -> dict[str, float]:
+    """Single-document operations per second with ``size`` documents stored."""
+    _fill(db, size)
+    orders, unique = db["orders"], db["unique"]
+    new = [order(size + 10_000_000 + i) for i in range(ops)]
+    rates = {"insert_one": _rate(ops, lambda i: orders.insert_one(new[i]))}
+    ids = [d["_id"] for d in new]
+    rates["find_one_by_id"] = _rate(ops, lambda i: orders.find_one({"_id": ids[i]}))
+    rates["find_one_and_update"] = _rate(
+        ops,
+        lambda i: orders.find_one_and_update(
+            {"_id": ids[i], "status": {"$in": ["pending"]}},
+            {"$set": {"status": "confirmed"}},
+            return_document=ReturnDocument.AFTER,
+        ),
+    )
+    rates["update_one_push"] = _rate(
+        ops, lambda i: orders.update_one({"_id": ids[i]}, {"$push": {"payment.history": i}})
+    )
+    rates["find_one_by_intent"] = _rate(
+        ops, lambda i: orders.find_one({"payment.intent_id": f"pi_{i * 7 % size:08d}"})
+    )
+    rates["insert_one_unique_index"] = _rate(
+        ops, lambda i: unique.insert_one({"code": f"new-{size}-{i}"})
+    )
+    # Back to `size` documents: the next size's fill counts from here.
+    orders.delete_many({"_id": {"$in": ids}})
+    unique.delete_many({"code": {"$regex": f"^new-{size}-"}})
+    return rates
+
+
+def run_sizes(sizes: list[int], ops: int = OPS) -> dict[int, dict[str, float]]:
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedMongo(Path(tmp)) as server:
+        client: MongoClient[dict[str, Any]] = MongoClient(server.url)
+        try:
+            db = client["volume"]
+            db["orders"].create_index([("user_id", 1), ("created_at", -1)])
+            db["orders"].create_index("payment.intent_id")
+            db["orders"].create_index([("event_id", 1), ("status", 1)])
+            db["orders"].create_index("tickets.owner_id")
+            db["unique"].create_index("code", unique=True)
+            return {size: measure(db, size, ops) for size in sorted(sizes)}
+        finally:
+            client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.purchase_mongo", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
+    parser.add_argument("--ops", type=int, default=OPS)
+    args = parser.parse_args()
+    results = run_sizes(args.sizes, args.ops)
+    names = list(next(iter(results.values())))
+    print(f"{'documents':>10} " + " ".join(f"{n:>24}" for n in names))
+    for size, rates in results.items():
+        print(f"{size:>10,} " + " ".join(f"{rates[n]:>22,.0f}/s" for n in names))
+
+
+if __name__ == "__main__":
+    main()
