@@ -120,8 +120,10 @@ class DebouncedStore:
         store.clear()
         store.update(saved)
 
-    def mark(self) -> None:
+    def mark(self, store: dict[str, Any]) -> None:
         self.dirty = True
+        if self.interval <= 0:  # upstream's behaviour, kept only to measure it
+            self.flush(store)
 
     def flush(self, store: dict[str, Any]) -> None:
         if not self.dirty:
@@ -138,7 +140,7 @@ class DebouncedStore:
 
         try:
             while True:
-                await asyncio.sleep(self.interval)
+                await asyncio.sleep(self.interval if self.interval > 0 else 1.0)
                 self.flush(store)
         finally:
             self.flush(store)  # cancelled at shutdown: the last changes reach the disk
@@ -163,7 +165,7 @@ def serve_localstripe(
     requests: Counter[str] = Counter()
     store = resources.store
     resources.Store.try_load_from_disk = lambda self: saver.load(self)
-    resources.Store.dump_to_disk = lambda self: saver.mark()  # every write path calls it
+    resources.Store.dump_to_disk = lambda self: saver.mark(self)  # every write path calls it
     store.try_load_from_disk()
 
     @web.middleware
@@ -174,7 +176,9 @@ def serve_localstripe(
 
     async def stats(request: web.Request) -> web.Response:
         # For benchmarks and tests: Stripe calls by endpoint, and how often we pickled.
-        return web.json_response({"requests": dict(requests), "dumps": saver.dumps})
+        return web.json_response(
+            {"requests": dict(requests), "dumps": saver.dumps, "dirty": saver.dirty}
+        )
 
     async def flusher(app: web.Application) -> Any:
         task = asyncio.create_task(saver.run(store))
@@ -200,7 +204,10 @@ def main() -> None:
     parser.add_argument("--state", type=Path, default=Path("var/localstripe.pickle"))
     parser.add_argument("--parent", type=int, default=os.getppid())
     parser.add_argument(
-        "--save-interval", type=float, default=1.0, help="localstripe: seconds between saves"
+        "--save-interval",
+        type=float,
+        default=float(os.environ.get("LOCALSTRIPE_SAVE_INTERVAL", "1.0")),
+        help="localstripe: seconds between saves (0: after every write, as upstream does)",
     )
     args = parser.parse_args()
     from api.logging import configure_logging

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from bench.report import DEFAULT_OUT, Figure, collect_metadata, print_figures, write_json
 
-BENCHMARKS = ["bench.engine_bench", "bench.actor_bench", "bench.http_bench"]
+BENCHMARKS = ["bench.engine_bench", "bench.actor_bench", "bench.http_bench", "bench.purchase"]
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
