@@ -73,9 +73,68 @@ def apply_insert_scan_shim() -> str:
 
     setattr(validate, _APPLIED_FLAG, True)
     SQLiteEngine._validate_document_against_unique_indexes = validate  # type: ignore[method-assign]
+    _apply_pinned_id_update_shim(SQLiteEngine, id_contains_numeric_value)
     return _DESCRIPTION
 
 
+def _pinned_id(plan: Any, numeric: Any) -> Any:
+    """The ``_id == v`` clause of an ``$and`` plan, ``v`` a string or an ObjectId."""
+    from bson import ObjectId
+    from mongoeco.core.query_plan import AndCondition, EqualsCondition
+
+    if not isinstance(plan, AndCondition):
+        return None
+    for clause in plan.clauses:
+        if (
+            isinstance(clause, EqualsCondition)
+            and clause.field == "_id"
+            and isinstance(clause.value, str | ObjectId)
+            and not numeric(clause.value)
+        ):
+            return clause
+    return None
+
+
+def _apply_pinned_id_update_shim(engine_class: Any, numeric: Any) -> None:
+    """An update or findAndModify on ``{_id: v, <more>}`` reads the one document ``v``
+    names and matches the rest in Python, instead of compiling the filter to SQL.
+
+    Why: mongoeco's planner first asks, for each field of the filter, whether any
+    document of the collection holds a Decimal128 there (a full-table ``json_extract``
+    probe), and caches the answers per collection, but every write clears that cache.
+    A read-modify-write loop (the purchase path's conditional status transitions,
+    ``{_id, status: {$in: [...]}}``) therefore pays several full scans per update. With
+    the ``_id`` pinned to a string or ObjectId there is at most one candidate: its
+    storage-key lookup (mongoeco's own fast path for ``{_id: v}``) then the full filter
+    on it is the same answer.
+    """
+    from mongoeco.compat import MONGODB_DIALECT_70
+    from mongoeco.core.filtering import QueryEngine
+
+    original = engine_class._select_first_document_for_plan
+    parameters = inspect.signature(original).parameters
+    if list(parameters)[:4] != ["self", "db_name", "coll_name", "plan"] or "hint" not in parameters:
+        raise ShimVersionError(
+            f"SQLiteEngine._select_first_document_for_plan changed ({list(parameters)})"
+        )
+
+    @functools.wraps(original)
+    def select_first(
+        self: Any, db_name: str, coll_name: str, plan: Any, *, hint: Any = None, **kw: Any
+    ) -> Any:
+        pinned = _pinned_id(plan, numeric) if hint is None else None
+        if pinned is None:
+            return original(self, db_name, coll_name, plan, hint=hint, **kw)
+        found = original(self, db_name, coll_name, pinned, hint=None, **kw)
+        # The dialect mongoeco's own `_id` fast path matches with.
+        if found is None or not QueryEngine.match_plan(found[1], plan, dialect=MONGODB_DIALECT_70):
+            return None
+        return found
+
+    engine_class._select_first_document_for_plan = select_first
+
+
 _DESCRIPTION = (
-    f"mongoeco {MONGOECO_VERSION} shim: logically-equal _id scan only for ids holding a number"
+    f"mongoeco {MONGOECO_VERSION} shim: logically-equal _id scan only for ids holding a number; "
+    "updates on {_id, ...} read the one document"
 )

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from bson import Int64, ObjectId
+from bson import Decimal128, Int64, ObjectId
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import AsyncMongoClient, MongoClient, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from actors import mongoeco_shims
@@ -109,6 +109,46 @@ async def test_an_insert_reads_the_collection_only_for_a_numeric_id(
     assert loads == []  # before the shim: one full load per write
     await collection.insert_one({"_id": 3})
     assert loads == ["docs"]  # 3 must be checked against 3.0, Int64(3), ...
+
+
+def test_conditional_updates_on_a_pinned_id_match_the_whole_filter(coll: Any) -> None:
+    coll.insert_many([{"_id": "o1", "status": "pending", "n": 1}, {"_id": 5, "status": "x"}])
+    coll.insert_one({"_id": ObjectId(), "status": "pending", "price": Decimal128("1.5")})
+    moved = coll.find_one_and_update(
+        {"_id": "o1", "status": {"$in": ["pending"]}},
+        {"$set": {"status": "confirmed"}},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert moved is not None and moved["status"] == "confirmed"
+    again = coll.find_one_and_update(  # confirmed once: the second transition finds nothing
+        {"_id": "o1", "status": {"$in": ["pending"]}}, {"$set": {"status": "failed"}}
+    )
+    assert again is None
+    assert coll.update_one({"_id": "o1", "n": {"$gt": 1}}, {"$set": {"n": 9}}).matched_count == 0
+    assert coll.update_one({"_id": "nope", "n": 1}, {"$set": {"n": 9}}).matched_count == 0
+    assert coll.update_one({"_id": 5.0, "status": "x"}, {"$set": {"y": 1}}).matched_count == 1
+    assert coll.find_one({"_id": "o1"}) == {"_id": "o1", "status": "confirmed", "n": 1}
+
+
+async def test_a_pinned_id_update_compiles_no_sql_plan(
+    counted: tuple[Any, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collection, _ = counted
+    compiled: list[str] = []
+    compile_plan = SQLiteEngine._compile_read_execution_plan
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(args[1])
+        return compile_plan(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteEngine, "_compile_read_execution_plan", counting)
+    oid = (await collection.insert_one({"status": "pending"})).inserted_id
+    changed = await collection.find_one_and_update(
+        {"_id": oid, "status": {"$in": ["pending"]}}, {"$set": {"status": "confirmed"}}
+    )
+    assert changed is not None
+    # Before the shim: a plan compiled, with a full-collection Decimal128 probe per field.
+    assert compiled == []
 
 
 def test_the_shim_refuses_another_mongoeco(monkeypatch: pytest.MonkeyPatch) -> None:
