@@ -39,6 +39,7 @@ class Result:
     ttl_s: int
     rate: float | None = None
     failures: dict[str, int] = field(default_factory=dict)
+    expired_holds: int = 0  # HoldExpired events of the event's actor (set by the caller)
 
     @property
     def confirmed(self) -> int:
@@ -56,7 +57,14 @@ class Result:
 
     @property
     def expired(self) -> int:
-        """Orders not confirmed before their hold expired (or not confirmed at all)."""
+        """Holds lost while paying: the actor's expirations, plus orders never confirmed
+        (a hold may be extended while its payment is charged, so a confirmation after
+        the first ``expires_at`` is not by itself a lost hold)."""
+        return self.expired_holds + len(self.orders) - self.confirmed
+
+    @property
+    def past_first_expiry(self) -> int:
+        """Orders confirmed after the expiry their hold was first given."""
         return sum(
             self.confirmed_at.get(o.order_id, float("inf")) > o.expires_at for o in self.orders
         )

@@ -54,8 +54,9 @@ class PurchaseStack:
             "SMTP_PORT": str(free_port()),
             "MONGOECO_COMMAND_COUNTS": str(self.counts_file),
         }
-        if stripe_rps is not None:
-            env["STRIPE_MAX_RPS"] = str(stripe_rps)
+        # Unpaced unless asked (localstripe has no limit; the setting's default is a
+        # real test-mode account's 25/s). Code without the setting ignores it.
+        env["STRIPE_MAX_RPS"] = str(stripe_rps or 0)
         self.server = Server(["-m", "api"], env, port, data_dir / "api.log").wait("/ready")
         self.url = self.server.url
 
@@ -83,6 +84,18 @@ class PurchaseStack:
     def stripe_counts(self) -> dict[str, int]:
         with urllib.request.urlopen(f"{self.stripe_url}/_config/ticketing/stats") as r:
             return json.load(r)["requests"]
+
+    def expired_holds(self, event_id: str) -> int:
+        """Holds of the event that expired, as its inventory actor counts them (/metrics)."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=30) as r:
+            text = r.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith("ticketing_inventory_events_total{") and (
+                f'event_id="{event_id}"' in line and 'type="expired"' in line
+            ):
+                total += float(line.rsplit(" ", 1)[-1])
+        return int(total)
 
     def stop(self) -> None:
         self.server.stop()
