@@ -40,6 +40,7 @@ class Result:
     rate: float | None = None
     failures: dict[str, int] = field(default_factory=dict)
     expired_holds: int = 0  # HoldExpired events of the event's actor (set by the caller)
+    foreign_messages: int = 0  # other runs' messages our workers also received
 
     @property
     def confirmed(self) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -26,7 +27,13 @@ import aio_pika
 
 from api.settings import DEV_SECRET
 from bench.servers import ADMIN, Server, free_port
-from workers.bus import EVENTS_EXCHANGE
+from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE
+
+# The broker is shared by every run on this machine, and the exchanges are fixed names:
+# our workers also receive other runs' messages (and look them up in our MongoDB).
+# BENCH_AMQP_URL (e.g. a vhost of our own) isolates the bench; else the foreign messages
+# seen during the sell-out are counted and reported next to the MongoDB figure.
+AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 HANDSHAKE = {"hello", "ismaster", "isMaster", "ping", "buildinfo", "buildInfo", "endSessions"}
 
@@ -53,6 +60,7 @@ class PurchaseStack:
             "STRIPE_API_BASE": self.stripe_url,  # started by the API's dev stack
             "SMTP_PORT": str(free_port()),
             "MONGOECO_COMMAND_COUNTS": str(self.counts_file),
+            "AMQP_URL": AMQP_URL,
         }
         # Unpaced unless asked (localstripe has no limit; the setting's default is a
         # real test-mode account's 25/s). Code without the setting ignores it.
@@ -111,24 +119,31 @@ class Confirmations:
     def __init__(self) -> None:
         self.at: dict[str, float] = {}
         self.event_ids: set[str] = set()
+        self.foreign = 0  # messages of other runs (other event ids) seen since start
         self._connection: Any = None
 
-    async def start(self, amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/") -> None:
+    async def start(self, amqp_url: str = AMQP_URL) -> None:
         self._connection = await aio_pika.connect_robust(amqp_url)
         channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-        )
         queue = await channel.declare_queue(
             f"bench.purchase.{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True
         )
-        await queue.bind(exchange, "order.confirmed")
+        for name in (EVENTS_EXCHANGE, INVENTORY_EXCHANGE):
+            exchange = await channel.declare_exchange(
+                name, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            await queue.bind(exchange, "#")
 
         async def seen(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             async with message.process():
-                body = json.loads(message.body)
-                # The exchange is shared by every run on this broker: ours only.
-                if body.get("event_id") in self.event_ids:
+                try:
+                    body = json.loads(message.body)
+                except ValueError:
+                    body = {}
+                event_id = body.get("event_id") if isinstance(body, dict) else None
+                if event_id not in self.event_ids:
+                    self.foreign += 1
+                elif message.routing_key == "order.confirmed":
                     self.at.setdefault(body["order_id"], time.time())
 
         await queue.consume(seen, no_ack=False)
