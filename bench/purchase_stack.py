@@ -27,7 +27,7 @@ import aio_pika
 
 from api.settings import DEV_SECRET
 from bench.servers import ADMIN, Server, free_port
-from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE
+from workers.bus import EVENTS_EXCHANGE
 
 # The broker is shared by every run on this machine, and the exchanges are fixed names:
 # our workers also receive other runs' messages (and look them up in our MongoDB).
@@ -119,7 +119,7 @@ class Confirmations:
     def __init__(self) -> None:
         self.at: dict[str, float] = {}
         self.event_ids: set[str] = set()
-        self.foreign = 0  # messages of other runs (other event ids) seen since start
+        self.foreign = 0  # payment.* and order.* messages of other runs seen since start
         self._connection: Any = None
 
     async def start(self, amqp_url: str = AMQP_URL) -> None:
@@ -128,11 +128,13 @@ class Confirmations:
         queue = await channel.declare_queue(
             f"bench.purchase.{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True
         )
-        for name in (EVENTS_EXCHANGE, INVENTORY_EXCHANGE):
-            exchange = await channel.declare_exchange(
-                name, aio_pika.ExchangeType.TOPIC, durable=True
-            )
-            await queue.bind(exchange, "#")
+        exchange = await channel.declare_exchange(
+            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        # What our payments, notifications and webhooks workers take from other runs
+        # too (not the inventory exchange: a neighbour's spike would load this process).
+        for pattern in ("payment.#", "order.#"):
+            await queue.bind(exchange, pattern)
 
         async def seen(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             async with message.process():
