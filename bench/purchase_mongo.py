@@ -56,55 +56,62 @@ def _fill(db: Any, size: int) -> None:
             unique.insert_many(codes[: UNIQUE_CAP - start], ordered=False)
 
 
-def _rate(ops: int, step: Callable[[int], object]) -> float:
-    started = time.perf_counter()
-    for i in range(ops):
-        step(i)
-    return ops / (time.perf_counter() - started)
+ROUNDS = 10  # each kind of operation alternates between the sizes, ROUNDS times
 
 
-def measure(db: Any, size: int, ops: int = OPS) -> dict[str, float]:
-    """Single-document operations per second with ``size`` documents stored."""
-    _fill(db, size)
+def _steps(db: Any, size: int, ops: int) -> dict[str, Callable[[int], object]]:
+    """Each kind of single-document operation, as a step ``i`` in ``range(ops)``."""
     orders, unique = db["orders"], db["unique"]
     new = [order(size + 10_000_000 + i) for i in range(ops)]
-    rates = {"insert_one": _rate(ops, lambda i: orders.insert_one(new[i]))}
     ids = [d["_id"] for d in new]
-    rates["find_one_by_id"] = _rate(ops, lambda i: orders.find_one({"_id": ids[i]}))
-    rates["find_one_and_update"] = _rate(
-        ops,
-        lambda i: orders.find_one_and_update(
+    return {
+        "insert_one": lambda i: orders.insert_one(new[i]),
+        "find_one_by_id": lambda i: orders.find_one({"_id": ids[i]}),
+        "find_one_and_update": lambda i: orders.find_one_and_update(
             {"_id": ids[i], "status": {"$in": ["pending"]}},
             {"$set": {"status": "confirmed"}},
             return_document=ReturnDocument.AFTER,
         ),
-    )
-    rates["update_one_push"] = _rate(
-        ops, lambda i: orders.update_one({"_id": ids[i]}, {"$push": {"payment.history": i}})
-    )
-    rates["find_one_by_intent"] = _rate(
-        ops, lambda i: orders.find_one({"payment.intent_id": f"pi_{i * 7 % size:08d}"})
-    )
-    rates["insert_one_unique_index"] = _rate(
-        ops, lambda i: unique.insert_one({"code": f"new-{size}-{i}"})
-    )
-    # Back to `size` documents: the next size's fill counts from here.
-    orders.delete_many({"_id": {"$in": ids}})
-    unique.delete_many({"code": {"$regex": f"^new-{size}-"}})
-    return rates
+        "update_one_push": lambda i: orders.update_one(
+            {"_id": ids[i]}, {"$push": {"payment.history": i}}
+        ),
+        "find_one_by_intent": lambda i: orders.find_one(
+            {"payment.intent_id": f"pi_{i * 7 % size:08d}"}
+        ),
+        "insert_one_unique_index": lambda i: unique.insert_one({"code": f"new-{size}-{i}"}),
+    }
+
+
+def compare(dbs: dict[int, Any], ops: int = OPS) -> dict[int, dict[str, float]]:
+    """Operations per second at each size, measured side by side: each kind alternates
+    between the sizes in ``ROUNDS`` slices, so a noisy neighbour slows every size alike
+    (this machine is shared; a ratio within one run is what means something)."""
+    steps = {size: _steps(db, size, ops) for size, db in dbs.items()}
+    spent = {size: dict.fromkeys(steps[size], 0.0) for size in dbs}
+    per = max(1, ops // ROUNDS)
+    for kind in next(iter(steps.values())):
+        for r in range(ROUNDS):
+            for size in dbs:
+                started = time.perf_counter()
+                for i in range(r * per, (r + 1) * per):
+                    steps[size][kind](i)
+                spent[size][kind] += time.perf_counter() - started
+    return {size: {k: per * ROUNDS / t for k, t in spent[size].items()} for size in dbs}
 
 
 def run_sizes(sizes: list[int], ops: int = OPS) -> dict[int, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedMongo(Path(tmp)) as server:
         client: MongoClient[dict[str, Any]] = MongoClient(server.url)
         try:
-            db = client["volume"]
-            db["orders"].create_index([("user_id", 1), ("created_at", -1)])
-            db["orders"].create_index("payment.intent_id")
-            db["orders"].create_index([("event_id", 1), ("status", 1)])
-            db["orders"].create_index("tickets.owner_id")
-            db["unique"].create_index("code", unique=True)
-            return {size: measure(db, size, ops) for size in sorted(sizes)}
+            dbs = {size: client[f"volume_{size}"] for size in sorted(sizes)}
+            for size, db in dbs.items():
+                db["orders"].create_index([("user_id", 1), ("created_at", -1)])
+                db["orders"].create_index("payment.intent_id")
+                db["orders"].create_index([("event_id", 1), ("status", 1)])
+                db["orders"].create_index("tickets.owner_id")
+                db["unique"].create_index("code", unique=True)
+                _fill(db, size)
+            return compare(dbs, ops)
         finally:
             client.close()
 
