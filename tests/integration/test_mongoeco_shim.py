@@ -5,6 +5,8 @@ still refused over the wire, an insert no longer reads the whole collection unle
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -164,3 +166,31 @@ def test_the_shim_refuses_another_mongoeco(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_the_pin_matches_the_shim() -> None:
     assert importlib.metadata.version("mongoeco") == mongoeco_shims.MONGOECO_VERSION
+
+
+def test_the_server_counts_commands_when_asked(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = tmp_path / "commands.json"
+    monkeypatch.setenv("MONGOECO_COMMAND_COUNTS", str(counts))  # inherited by the server
+    with EmbeddedMongo(tmp_path / "mongo") as server:
+        client: MongoClient[dict[str, Any]] = MongoClient(server.url)
+        try:
+            client["shop"]["orders"].insert_one({"_id": "o1"})
+            client["shop"]["orders"].find_one({"_id": "o1"})
+            client["shop"]["orders"].find_one({"_id": "o2"})
+        finally:
+            client.close()
+        deadline = time.monotonic() + 10
+        while not (seen := _read(counts)).get("shop.orders find"):
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.05)
+    assert seen["shop.orders insert"] == 1
+    assert seen["shop.orders find"] == 2
+
+
+def _read(path: Any) -> dict[str, int]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
