@@ -43,7 +43,7 @@ PROFILES = {"full": 20_000, "quick": 500}  # orders; BENCH_PROFILE=quick for ben
 # At a Stripe rate of 25/s (2 calls a payment: 12.5 payments/s), orders and a hold TTL
 # such that the last payments decide after their first expiry: only the hold extension
 # while paying keeps them.
-STRIPE_MODE = {"full": (2_000, 60), "quick": (400, 30)}
+STRIPE_MODE = {"full": (2_000, 60), "quick": (700, 30)}
 
 
 async def _event(url: str, admin: str, seats: int, ttl_s: int) -> tuple[str, list[str]]:
