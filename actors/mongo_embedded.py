@@ -13,6 +13,7 @@ on the same port and file, and its SQLite work never competes with our event loo
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 DB_FILE = "mongo.sqlite"
 READY = b"mongoeco listening on"
@@ -162,18 +164,69 @@ async def _serve(db: str, port: int) -> None:
     from mongoeco.engines.sqlite import SQLiteEngine
     from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
+    from actors.mongoeco_shims import apply_insert_scan_shim
+
+    # Before the engine exists; raises (the server does not start) on another mongoeco.
+    # TICKETING_MONGOECO_SHIM=off runs mongoeco as shipped: only to measure its defect.
+    if os.environ.get("TICKETING_MONGOECO_SHIM", "on") == "off":
+        shim = "WARNING: mongoeco shims OFF (TICKETING_MONGOECO_SHIM=off): O(n) inserts"
+    else:
+        shim = apply_insert_scan_shim()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     parent = os.getppid()
     engine = SQLiteEngine(db, executor_workers=1)
-    async with AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port):
+    counts_file = os.environ.get(COUNTS_ENV)
+    async with AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port) as server:
+        counter = CommandCounter(server, Path(counts_file)) if counts_file else None
+        print(shim, flush=True)
         print(f"mongoeco listening on 127.0.0.1:{port}, file {db}", flush=True)
         # Exit with our parent too: a crashed test run must not leave servers behind.
         while os.getppid() == parent and not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
+            if counter is not None:
+                counter.flush()
+
+
+COUNTS_ENV = "MONGOECO_COMMAND_COUNTS"
+
+
+class CommandCounter:
+    """Counts the commands the server executes, by ``db.collection command``, and writes
+    them as JSON to ``path`` (at most once a second, when they changed).
+
+    Opt-in (``MONGOECO_COMMAND_COUNTS=path``, inherited from the API process): the
+    purchase benchmark reads it for MongoDB operations per order. Counting here, on the
+    server, sees every client at once (API processes, workers) whatever process layout
+    runs them: the sum a pymongo CommandListener would see in each of them.
+    """
+
+    def __init__(self, server: Any, path: Path) -> None:
+        self.path = path
+        self.counts: dict[str, int] = {}
+        self._written: dict[str, int] = {}
+        executor = server._executor  # mongoeco 4.11.0, pinned with the shims
+        execute = executor.execute_prepared
+
+        async def counted(context: Any) -> Any:
+            target = context.command_document.get(context.command_name)
+            key = f"{context.db_name}.{target if isinstance(target, str) else ''} "
+            key += context.command_name
+            self.counts[key] = self.counts.get(key, 0) + 1
+            return await execute(context)
+
+        executor.execute_prepared = counted
+
+    def flush(self) -> None:
+        if self.counts == self._written:
+            return
+        self._written = dict(self.counts)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._written, sort_keys=True))
+        os.replace(tmp, self.path)  # readers never see half a file
 
 
 if __name__ == "__main__":

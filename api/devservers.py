@@ -6,13 +6,17 @@
 ``smtp`` is an aiosmtpd server that accepts every message, saves it as an ``.eml``
 file and logs one line for it (developers read their mail there). ``localstripe`` is
 the Stripe stand-in, bound to 127.0.0.1 and keeping its state in our data directory
-(upstream writes a fixed /tmp file, which two runs would share). Both exit when their
+(upstream writes a fixed /tmp file, which two runs would share), saved on a debounce
+(``--save-interval``, and at shutdown) instead of upstream's whole-store pickle after
+every write; ``GET /_config/ticketing/stats`` counts its requests by endpoint (the
+Stripe calls a benchmark makes) and its saves. Both exit when their
 parent does, even if it was killed: ``--parent`` is polled (no orphans).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import logging
 import os
@@ -89,28 +93,103 @@ def serve_smtp(host: str, port: int, mail_dir: Path, parent: int) -> None:
         controller.stop()
 
 
-def serve_localstripe(host: str, port: int, state: Path, parent: int) -> None:
-    from aiohttp import web
-    from localstripe import resources, server
+class DebouncedStore:
+    """localstripe's persistence, debounced: a write marks the store dirty, and it is
+    pickled at most once per ``interval`` seconds (and once more at shutdown).
 
-    def load(store: dict[str, Any]) -> None:
+    Upstream pickles the whole store after every POST/PUT/DELETE and on every item set
+    (``Store.__setitem__`` calls ``dump_to_disk``), so a request costs O(objects stored)
+    and an on-sale's thousandth payment is slower than its first. The pickling runs on
+    localstripe's event loop (the flusher is a task of its aiohttp app), so it never sees
+    the store half-way through a handler's changes. A crash loses at most ``interval``
+    seconds of test-mode state; a clean stop (SIGTERM, parent gone) loses nothing.
+    """
+
+    def __init__(self, state: Path, interval: float = 1.0) -> None:
+        self.state = state
+        self.interval = interval
+        self.dirty = False
+        self.dumps = 0  # how many times the store was pickled (exposed for tests)
+
+    def load(self, store: dict[str, Any]) -> None:
         try:
-            with state.open("rb") as f:
+            with self.state.open("rb") as f:
                 saved = pickle.load(f)  # our own file, written below: trusted
         except (FileNotFoundError, EOFError, pickle.UnpicklingError):
             return
         store.clear()
         store.update(saved)
 
-    def dump(store: dict[str, Any]) -> None:
-        tmp = state.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(store, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, state)  # never a half-written state file
+    def mark(self, store: dict[str, Any]) -> None:
+        self.dirty = True
+        if self.interval <= 0:  # upstream's behaviour, kept only to measure it
+            self.flush(store)
 
-    resources.Store.try_load_from_disk = load
-    resources.Store.dump_to_disk = dump
-    resources.store.try_load_from_disk()
+    def flush(self, store: dict[str, Any]) -> None:
+        if not self.dirty:
+            return
+        self.dirty = False
+        tmp = self.state.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(dict(store), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.state)  # never a half-written state file
+        self.dumps += 1
+
+    async def run(self, store: dict[str, Any]) -> None:
+        import asyncio
+
+        try:
+            while True:
+                await asyncio.sleep(self.interval if self.interval > 0 else 1.0)
+                self.flush(store)
+        finally:
+            self.flush(store)  # cancelled at shutdown: the last changes reach the disk
+
+
+def request_key(method: str, path: str) -> str:
+    """``POST /v1/payment_intents/{id}/confirm``: a request's endpoint, ids folded."""
+    parts = [("{id}" if i in (3, 5) else p) for i, p in enumerate(path.split("/"))]
+    return f"{method} {'/'.join(parts)}"
+
+
+def serve_localstripe(
+    host: str, port: int, state: Path, parent: int, save_interval: float = 1.0
+) -> None:
+    import asyncio
+    from collections import Counter
+
+    from aiohttp import web
+    from localstripe import resources, server
+
+    saver = DebouncedStore(state, save_interval)
+    requests: Counter[str] = Counter()
+    store = resources.store
+    resources.Store.try_load_from_disk = lambda self: saver.load(self)
+    resources.Store.dump_to_disk = lambda self: saver.mark(self)  # every write path calls it
+    store.try_load_from_disk()
+
+    @web.middleware
+    async def count_requests(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith("/_config/"):
+            requests[request_key(request.method, request.path)] += 1
+        return await handler(request)
+
+    async def stats(request: web.Request) -> web.Response:
+        # For benchmarks and tests: Stripe calls by endpoint, and how often we pickled.
+        return web.json_response(
+            {"requests": dict(requests), "dumps": saver.dumps, "dirty": saver.dirty}
+        )
+
+    async def flusher(app: web.Application) -> Any:
+        task = asyncio.create_task(saver.run(store))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    server.app.middlewares.insert(0, count_requests)
+    server.app.router.add_get("/_config/ticketing/stats", stats)
+    server.app.cleanup_ctx.append(flusher)
     # SIGTERM to ourselves: aiohttp's run_app turns it into a graceful exit.
     watch_parent(parent, lambda: os.kill(os.getpid(), signal.SIGTERM))
     web.run_app(server.app, host=host, port=port, print=None)
@@ -124,6 +203,12 @@ def main() -> None:
     parser.add_argument("--mail-dir", type=Path, default=Path("var/mail"))
     parser.add_argument("--state", type=Path, default=Path("var/localstripe.pickle"))
     parser.add_argument("--parent", type=int, default=os.getppid())
+    parser.add_argument(
+        "--save-interval",
+        type=float,
+        default=float(os.environ.get("LOCALSTRIPE_SAVE_INTERVAL", "1.0")),
+        help="localstripe: seconds between saves (0: after every write, as upstream does)",
+    )
     args = parser.parse_args()
     from api.logging import configure_logging
 
@@ -132,7 +217,7 @@ def main() -> None:
         serve_smtp(args.host, args.port, args.mail_dir, args.parent)
     else:
         args.state.parent.mkdir(parents=True, exist_ok=True)
-        serve_localstripe(args.host, args.port, args.state, args.parent)
+        serve_localstripe(args.host, args.port, args.state, args.parent, args.save_interval)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench.engine_bench",
     "bench.actor_bench",
     "bench.http_bench",
+    "bench.purchase",
 ]
 
 

@@ -81,9 +81,10 @@ def test_starts_smtp_and_localstripe_then_stops_them(stack: DevStack, tmp_path: 
     )
     customer = client.v1.customers.create({"email": "ann@example.com"})
     assert customer.id.startswith("cus_")
-    assert (tmp_path / "localstripe.pickle").exists()  # its state, in our data directory
     stack.stop()
     wait_gone(pids, timeout=1.0)  # stop() waited for them
+    # Its state, in our data directory: saved on a debounce, and at the latest on stop.
+    assert (tmp_path / "localstripe.pickle").exists()
     assert not port_open(smtp.host, smtp.port) and not port_open("127.0.0.1", stripe_server.port)
 
 
