@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -61,6 +62,7 @@ class OutboxRelay:
         connection_name: str | None = None,
         trace_of: Callable[[int], Any] | None = None,
         memory_limit: int = 50_000,
+        cursor_interval: float = 0.05,
     ) -> None:
         self.journal, self.stream, self.event_id = journal, stream, event_id
         self.batch_size, self.poll_interval = batch_size, poll_interval
@@ -78,6 +80,9 @@ class OutboxRelay:
         # Journaled events handed over by notify(), consecutive, not yet published.
         self._memory: deque[EncodedEvent] = deque()
         self.memory_limit = memory_limit
+        self.cursor_interval = cursor_interval
+        self._cursor_seq = 0  # the last cursor this relay recorded in the journal
+        self._cursor_at = 0.0  # when (monotonic)
         # True once a journal read found nothing after the cursor: from then on the
         # cursor is known and memory says what follows it (while it is consecutive).
         self._synced = False
@@ -89,7 +94,8 @@ class OutboxRelay:
 
     @property
     def published_seq(self) -> int:
-        """The last seq known to be confirmed by the broker and recorded in the journal."""
+        """The last seq known to be confirmed by the broker. The journal's cursor follows
+        within ``cursor_interval`` under load, at once when the relay runs dry."""
         return self._published_seq
 
     @property
@@ -147,6 +153,9 @@ class OutboxRelay:
         if task is not None:
             task.cancel()  # safe at any point: the cursor only moves after confirms
             await asyncio.wait([task])
+        if self._cursor_seq < self._published_seq:
+            with contextlib.suppress(Exception):  # best effort: a lagging cursor only resends
+                await self._record_cursor(self._published_seq)
         await self.publisher.close()
 
     async def _run(self) -> None:
@@ -155,6 +164,12 @@ class OutboxRelay:
             events = self._from_memory()
             if events:
                 await self._relay(events)
+                continue
+            if self._cursor_seq < self._published_seq and self._memory_dry():
+                try:  # ran dry with the cursor behind: record it before anything else
+                    await self._record_cursor(self._published_seq)
+                except Exception as exc:
+                    await self._failed("outbox cursor update failed", exc)
                 continue
             if self._synced and not self._poll and self._head_seq <= self._published_seq:
                 await self._idle()
@@ -175,6 +190,9 @@ class OutboxRelay:
             self._backoff.reset()
             if self._head_seq <= self._published_seq:
                 await self._idle()
+
+    def _memory_dry(self) -> bool:
+        return self._head_seq <= self._published_seq
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -206,15 +224,26 @@ class OutboxRelay:
             await self._failed("outbox publish failed", exc, first)
             return
         tracing.end_spans(spans)
-        try:
-            await self.journal.mark_published(self.stream, last)
-        except Exception as exc:  # confirmed, not recorded: resent later, deduped downstream
-            await self._failed("outbox cursor update failed", exc, first)
-            return
+        # The journal's cursor is a durable write (an fsync): under load it is recorded
+        # at most every ``cursor_interval`` and when the relay runs dry, not per batch.
+        # A cursor that lags only means more duplicates after a restart (deduped).
+        if self._head_seq <= last or self._cursor_due():
+            try:
+                await self._record_cursor(last)
+            except Exception as exc:  # confirmed, not recorded: resent later, deduped
+                await self._failed("outbox cursor update failed", exc, first)
+                return
         self._advance(last)
         self._backoff.reset()
         self.last_error = None
         log.debug("outbox published", extra={"stream": self.stream, "seq": last, "from": first})
+
+    def _cursor_due(self) -> bool:
+        return time.monotonic() - self._cursor_at >= self.cursor_interval
+
+    async def _record_cursor(self, seq: int) -> None:
+        await self.journal.mark_published(self.stream, seq)
+        self._cursor_seq, self._cursor_at = seq, time.monotonic()
 
     def _messages(self, events: list[EncodedEvent]) -> tuple[list[tuple[Message, str]], list[Any]]:
         """The batch's messages, and a producer span for each one whose trace is known."""
