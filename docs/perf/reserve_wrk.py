@@ -154,6 +154,21 @@ def run(server, args, out: Path) -> None:  # type: ignore[no-untyped-def]
         used = after[name] - before[name]
         print(f"{name}: {100 * used / elapsed:.0f}% of a core, {1e6 * used / total:.0f} us/request")
     print(f"wrk: >= {1e6 * (wrk_cpu - wrk_before) / total:.0f} us/request")
+    print(f"events per journal write (whole run): {journal_batch(server.url):.1f}")
+
+
+def journal_batch(url: str) -> float:
+    """Mean events per journal write, from the actors' metrics the API renders."""
+    import urllib.request
+
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = {}
+    for line in text.splitlines():
+        for part in ("sum", "count"):
+            if line.startswith(f"ticketing_journal_batch_size_{part}{{"):
+                found[part] = found.get(part, 0.0) + float(line.rsplit(" ", 1)[1])
+    return found.get("sum", 0.0) / found["count"] if found.get("count") else 0.0
 
 
 if __name__ == "__main__":
