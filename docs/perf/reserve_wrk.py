@@ -38,6 +38,23 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def threads_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds by thread (``name/tid``, from ``/proc/<pid>/task/*``)."""
+    found: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = f"{(task / 'comm').read_text().strip()}/{task.name}"
+            found[name] = cpu_s_of(task / "stat")
+        except OSError:
+            continue
+    return found
+
+
+def cpu_s_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -110,6 +127,10 @@ def run(server, args, out: Path) -> None:  # type: ignore[no-untyped-def]
         str(out),
     ]
     spies = []
+    if pids["actor"]:  # which Python thread is which tid: compare with the CPU by thread
+        dump = [str(Path(sys.executable).parent / "py-spy"), "dump", "--nonblocking", "-p"]
+        threads = subprocess.run([*dump, str(pids["actor"][0])], capture_output=True, text=True)
+        (out / "actor.dump").write_text(threads.stdout)
     if args.profile:
         for name, group in pids.items():
             for pid in group[-1:]:
@@ -117,6 +138,8 @@ def run(server, args, out: Path) -> None:  # type: ignore[no-untyped-def]
                     str(Path(sys.executable).parent / "py-spy"),
                     "record",
                     "--nonblocking",
+                    "--threads",
+                    *(["--native"] if os.environ.get("PYSPY_NATIVE") else []),
                     "-p",
                     str(pid),
                     "-d",
@@ -130,6 +153,7 @@ def run(server, args, out: Path) -> None:  # type: ignore[no-untyped-def]
                     subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
                 )
     before = {k: sum(cpu_s(p) for p in v) for k, v in pids.items()}
+    actor_threads = threads_cpu(pids["actor"][0]) if pids["actor"] else {}
     started = time.monotonic()
     wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     wrk_pid = wrk.pid
@@ -144,6 +168,7 @@ def run(server, args, out: Path) -> None:  # type: ignore[no-untyped-def]
     text = wrk.stdout.read() if wrk.stdout else ""
     elapsed = time.monotonic() - started
     after = {k: sum(cpu_s(p) for p in v) for k, v in pids.items()}
+    threads_after = threads_cpu(pids["actor"][0]) if pids["actor"] else {}
     for spy in spies:
         spy.wait()
     print(text)
@@ -154,6 +179,9 @@ def run(server, args, out: Path) -> None:  # type: ignore[no-untyped-def]
         used = after[name] - before[name]
         print(f"{name}: {100 * used / elapsed:.0f}% of a core, {1e6 * used / total:.0f} us/request")
     print(f"wrk: >= {1e6 * (wrk_cpu - wrk_before) / total:.0f} us/request")
+    spent = {n: c - actor_threads.get(n, 0.0) for n, c in threads_after.items()}
+    for name, used in sorted(spent.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"  actor thread {name!r}: {1e6 * used / total:.0f} us/request")
     print(f"events per journal write (whole run): {journal_batch(server.url):.1f}")
 
 
