@@ -27,7 +27,15 @@ from typing import Any
 from aio_pika import Message
 
 from actors import spans as tracing
-from actors.amqp import DEFAULT_EXCHANGE, Backoff, declare_topology, event_message, routing_key
+from actors.amqp import (
+    DEFAULT_EXCHANGE,
+    Backoff,
+    OutboxMessage,
+    declare_topology,
+    event_message,
+    outbox_message,
+    routing_key,
+)
 from actors.journal.base import EncodedEvent, Journal
 from actors.publisher import BrokerError, ConfirmedPublisher
 
@@ -245,8 +253,14 @@ class OutboxRelay:
         await self.journal.mark_published(self.stream, seq)
         self._cursor_seq, self._cursor_at = seq, time.monotonic()
 
-    def _messages(self, events: list[EncodedEvent]) -> tuple[list[tuple[Message, str]], list[Any]]:
+    def _messages(
+        self, events: list[EncodedEvent]
+    ) -> tuple[list[tuple[Message | OutboxMessage, str]], list[Any]]:
         """The batch's messages, and a producer span for each one whose trace is known."""
+        if self.trace_of is None:  # tracing off: no headers to add, frame them directly
+            key = routing_key
+            made = [outbox_message(self.event_id, self.stream, e) for e in events]
+            return [(m, key(e["type"])) for m, e in zip(made, events, strict=True)], []
         messages, spans = [], []
         for event in events:
             message = event_message(self.event_id, self.stream, event)

@@ -15,7 +15,9 @@ from aiormq.abc import ChannelFrame
 from pamqp.header import ContentHeader
 
 from actors import telemetry
-from actors.amqp import DEFAULT_EXCHANGE, connect, declare_topology
+from actors.amqp import DEFAULT_EXCHANGE, OutboxMessage, connect, declare_topology
+
+Publishable = aio_pika.Message | OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class ConfirmedPublisher:
     def connected(self) -> bool:
         return self._conn is not None and not self._conn.is_closed
 
-    async def publish(self, messages: Sequence[tuple[aio_pika.Message, str]]) -> None:
+    async def publish(self, messages: Sequence[tuple[Publishable, str]]) -> None:
         """Publish (message, routing key) pairs in order; raise unless every one is acked."""
         try:
             async with asyncio.timeout(self.connect_timeout):
@@ -71,7 +73,7 @@ class ConfirmedPublisher:
 
     @staticmethod
     async def _publish_all(
-        exchange: AbstractExchange, messages: Sequence[tuple[aio_pika.Message, str]]
+        exchange: AbstractExchange, messages: Sequence[tuple[Publishable, str]]
     ) -> list[object]:
         # Every publish is in flight at once: one confirm round trip per batch, not per
         # message. Wire order is kept: the tasks start in creation order and reach the
@@ -79,7 +81,10 @@ class ConfirmedPublisher:
         try:
             async with asyncio.TaskGroup() as group:
                 publish = exchange.publish
-                tasks = [group.create_task(publish(m, key, mandatory=False)) for m, key in messages]
+                tasks = [
+                    group.create_task(publish(_message(m), key, mandatory=False))
+                    for m, key in messages
+                ]
         except ExceptionGroup as errors:  # one cause (a nack, a closed channel) is enough
             raise errors.exceptions[0] from None
         # A publish cancelled by a closing channel ends "cleanly" for the TaskGroup: the
@@ -124,8 +129,12 @@ def _batchable(exchange: AbstractExchange) -> bool:
     return channel is not None and all(hasattr(channel, name) for name in _CHANNEL_PARTS)
 
 
+def _message(message: Publishable) -> aio_pika.Message:
+    return message.to_message() if isinstance(message, OutboxMessage) else message
+
+
 async def _publish_batch(
-    exchange: AbstractExchange, messages: Sequence[tuple[aio_pika.Message, str]]
+    exchange: AbstractExchange, messages: Sequence[tuple[Publishable, str]]
 ) -> list[object]:
     """Publish ``messages`` in order as one write; each one's confirmation frame."""
     channel = await exchange.channel.get_underlay_channel()
