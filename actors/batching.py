@@ -34,13 +34,17 @@ _ACTOR_GONE = (ActorDiedError, ActorUnavailableError, RayActorError)
 class _Batch:
     """Commands waiting for one stream's next actor call, each with its caller's future.
 
-    Group commit, as the actor does with its journal: when no call to the stream is
-    in flight, what is waiting goes out at the end of this turn of the event loop
-    (``call_soon``: the requests parsed in the same turn travel together, and an idle
-    stream adds no delay). While a call is in flight, new commands wait for it to
-    return and then go out together, so batches grow with load by themselves: at
-    light load a batch is one command sent at once; near saturation it is whatever
-    arrived during one round trip (~1 ms). A batch never exceeds ``max_batch``; a
+    Group commit, as the actor does with its journal: when fewer than ``pipeline``
+    calls to the stream are in flight, what is waiting goes out at the end of this
+    turn of the event loop (``call_soon``: the requests parsed in the same turn travel
+    together, and an idle stream adds no delay). Otherwise new commands wait for a
+    call to return and then go out together, so batches grow with load by
+    themselves: at light load a batch is one command sent at once; near saturation
+    it is whatever arrived during one round trip. ``pipeline`` (default 1) lets more
+    partial calls overlap, so the next batch could reach the actor during its
+    journal fsync; measured back to back under wrk, 2 was not faster (2,181 against
+    3,309 answers/s, 154 against 104 µs of actor CPU per request): smaller batches
+    cost more Ray calls than the overlap saves. A batch never exceeds ``max_batch``; a
     full one is sent at once even while others are in flight (waiting would not make
     it bigger), up to ``max_inflight`` calls, after which the excess waits here (the
     router's back-pressure; the actor's own queue would not be any faster).
@@ -64,7 +68,7 @@ class _Batch:
         config = self.router.config
         if len(self.items) >= config.max_batch and self.inflight < config.max_inflight:
             self.flush()
-        elif self.inflight == 0 and self.scheduled is None:
+        elif self.inflight < config.pipeline and self.scheduled is None:
             linger = config.flush_after_s  # 0 by default: no fixed delay when idle
             self.scheduled = (
                 loop.call_later(linger, self.flush) if linger > 0 else loop.call_soon(self.flush)
@@ -95,7 +99,9 @@ class _Batch:
         finally:
             self.inflight -= 1
             # What arrived during the round trip is the next batch: send it now.
-            if self.items and self.inflight < self.router.config.max_inflight:
+            config = self.router.config
+            full = len(self.items) >= config.max_batch
+            if self.items and self.inflight < (config.max_inflight if full else config.pipeline):
                 self.flush()
 
 

@@ -42,7 +42,8 @@ class RouterConfig:
     # while a call is in flight (actors.batching._Batch).
     flush_after_s: float = 0.0
     max_batch: int = 256  # the most commands in one actor call
-    max_inflight: int = 4  # calls per stream at once: only full batches overlap
+    pipeline: int = 1  # partial batches in flight per stream (see actors.batching)
+    max_inflight: int = 4  # calls per stream at once, full batches included
     actor: ActorConfig = field(default_factory=ActorConfig)
     num_cpus: float = 0.0  # actors are I/O bound; do not reserve a core each
     # Ray node labels new actors must land on (e.g. {"ticketing.io/role": "inventory"}).

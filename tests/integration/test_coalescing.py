@@ -65,7 +65,7 @@ async def _until(handle: Any, sizes: list[int], deadline_s: float = 10.0) -> Non
 
 
 async def test_what_arrives_during_a_call_is_the_next_batch() -> None:
-    calls, handle = await _calls()
+    calls, handle = await _calls(pipeline=1)
     first = asyncio.ensure_future(calls.execute("s", 0))
     await _until(handle, [1])  # idle: the lone command went out on its own
     rest = [asyncio.ensure_future(calls.execute("s", i)) for i in range(1, 51)]
@@ -80,7 +80,7 @@ async def test_what_arrives_during_a_call_is_the_next_batch() -> None:
 
 
 async def test_batches_are_bounded_and_full_ones_overlap() -> None:
-    calls, handle = await _calls(max_batch=100, max_inflight=3)
+    calls, handle = await _calls(max_batch=100, max_inflight=3, pipeline=1)
     first = asyncio.ensure_future(calls.execute("s", 0))
     await _until(handle, [1])
     rest = [asyncio.ensure_future(calls.execute("s", i)) for i in range(1, 351)]
@@ -91,4 +91,20 @@ async def test_batches_are_bounded_and_full_ones_overlap() -> None:
     assert await asyncio.gather(first, *rest) == list(range(351))
     sizes = await handle.calls.remote()
     assert sizes[:3] == [1, 100, 100] and sum(sizes) == 351 and max(sizes) <= 100
+    await calls.close()
+
+
+async def test_a_deeper_pipeline_overlaps_partial_batches() -> None:
+    calls, handle = await _calls(pipeline=2)
+    first = asyncio.ensure_future(calls.execute("s", 0))
+    await _until(handle, [1])
+    second = asyncio.ensure_future(calls.execute("s", 1))
+    await _until(handle, [1, 1])  # a second partial call while the first is in flight
+    rest = [asyncio.ensure_future(calls.execute("s", i)) for i in range(2, 30)]
+    for _ in range(2):
+        assert await handle.calls.remote() == [1, 1]  # two in flight: the rest waits
+    await handle.open.remote()
+    assert await asyncio.gather(first, second, *rest) == list(range(30))
+    sizes = await handle.calls.remote()
+    assert sizes[:2] == [1, 1] and sum(sizes) == 30
     await calls.close()
