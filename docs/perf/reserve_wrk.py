@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from api.settings import DEV_SECRET  # noqa: E402
 from bench.loadtest.cli import _login  # noqa: E402
 from bench.loadtest.setup import create_event, mint_tokens, stadium_layout  # noqa: E402
-from bench.servers import ADMIN, start_ours  # noqa: E402
+from bench.servers import ADMIN, Server, start_ours  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -91,11 +91,31 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_ours(Path(tmp))
+        server = _start(Path(tmp))
         try:
             run(server, args, out)
         finally:
             server.stop()
+
+
+def _start(data_dir: Path) -> Server:
+    """``start_ours``, stopping the server's process group if it never became ready."""
+    started: list[Server] = []
+    init = Server.__init__
+
+    def tracked(self: Server, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        started.append(self)
+
+    Server.__init__ = tracked  # type: ignore[method-assign]
+    try:
+        return start_ours(data_dir)
+    except BaseException:
+        for server in started:
+            server.stop()
+        raise
+    finally:
+        Server.__init__ = init  # type: ignore[method-assign]
 
 
 def run(server, args, out: Path) -> None:  # type: ignore[no-untyped-def]
