@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+from aiormq import spec
 
 from actors.journal.base import EncodedEvent
 
@@ -68,6 +70,45 @@ def event_message(event_id: str, stream: str, event: EncodedEvent) -> aio_pika.M
         app_id="ticketing.outbox",
         headers={"event_id": event_id, "stream": stream, "seq": seq, "type": event["type"]},
     )
+
+
+@dataclass(slots=True)
+class OutboxMessage:
+    """``event_message``'s message as body and wire properties, without building an
+    ``aio_pika.Message`` (its constructor and property conversion were half of the
+    relay's CPU per event). The batched publisher frames it directly; ``to_message``
+    gives the aio-pika message where one is needed (the per-message path)."""
+
+    event_id: str
+    stream: str
+    event: EncodedEvent
+    body: bytes
+    properties: spec.Basic.Properties
+
+    @property
+    def message_id(self) -> str:
+        return str(self.properties.message_id)
+
+    def to_message(self) -> aio_pika.Message:
+        return event_message(self.event_id, self.stream, self.event)
+
+
+def outbox_message(event_id: str, stream: str, event: EncodedEvent) -> OutboxMessage:
+    """The same message as ``event_message``, property for property (tested)."""
+    seq, kind = event["seq"], event["type"]
+    body: dict[str, Any] = {"event_id": event_id, "stream": stream, **event}
+    properties = spec.Basic.Properties(
+        content_type="application/json",
+        headers={"event_id": event_id, "stream": stream, "seq": seq, "type": kind},
+        delivery_mode=2,  # persistent
+        priority=0,
+        message_id=message_id(stream, seq),
+        message_type=kind,
+        app_id="ticketing.outbox",
+        cluster_id="",
+    )
+    encoded = json.dumps(body, separators=(",", ":")).encode()
+    return OutboxMessage(event_id, stream, event, encoded, properties)
 
 
 async def connect(url: str, name: str, timeout: float = 5.0) -> AbstractConnection:

@@ -2,8 +2,8 @@
 
 A Ray actor call costs about 1 ms and one actor serves at most ~2,800 calls/s,
 while it decides 100 holds in one call almost as fast as one. So commands for the
-same stream that arrive within ``flush_after_s`` (or until ``max_batch`` wait) go
-to the actor in one call, and each caller gets back its own answer or error.
+same stream that arrive while a call to it is in flight go to the actor together
+in the next call (see ``_Batch``), and each caller gets back its own answer or error.
 Handles are cached: no name lookup per request.
 """
 
@@ -32,7 +32,23 @@ _ACTOR_GONE = (ActorDiedError, ActorUnavailableError, RayActorError)
 
 
 class _Batch:
-    """Commands waiting for one actor call, each with the future of its caller."""
+    """Commands waiting for one stream's next actor call, each with its caller's future.
+
+    Group commit, as the actor does with its journal: when fewer than ``pipeline``
+    calls to the stream are in flight, what is waiting goes out at the end of this
+    turn of the event loop (``call_soon``: the requests parsed in the same turn travel
+    together, and an idle stream adds no delay). Otherwise new commands wait for a
+    call to return and then go out together, so batches grow with load by
+    themselves: at light load a batch is one command sent at once; near saturation
+    it is whatever arrived during one round trip. ``pipeline`` (default 1) lets more
+    partial calls overlap, so the next batch could reach the actor during its
+    journal fsync; measured back to back under wrk, 2 was not faster (2,181 against
+    3,309 answers/s, 154 against 104 µs of actor CPU per request): smaller batches
+    cost more Ray calls than the overlap saves. A batch never exceeds ``max_batch``; a
+    full one is sent at once even while others are in flight (waiting would not make
+    it bigger), up to ``max_inflight`` calls, after which the excess waits here (the
+    router's back-pressure; the actor's own queue would not be any faster).
+    """
 
     def __init__(self, router: ActorCalls, stream: str) -> None:
         self.router = router
@@ -40,7 +56,8 @@ class _Batch:
         self.items: list[tuple[Command, asyncio.Future[Any]]] = []
         # Each command's trace context (tracing on): Ray does not carry OTel context.
         self.carriers: list[dict[str, str] | None] = []
-        self.timer: asyncio.TimerHandle | None = None
+        self.inflight = 0  # calls to this stream not yet answered
+        self.scheduled: asyncio.Handle | asyncio.TimerHandle | None = None
 
     def submit(self, command: Command) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -48,21 +65,44 @@ class _Batch:
         self.items.append((command, future))
         if telemetry.enabled():
             self.carriers.append(telemetry.carrier())
-        if len(self.items) >= self.router.config.max_batch:
+        config = self.router.config
+        if len(self.items) >= config.max_batch and self.inflight < config.max_inflight:
             self.flush()
-        elif self.timer is None:
-            self.timer = loop.call_later(self.router.config.flush_after_s, self.flush)
+        elif self.inflight < config.pipeline and self.scheduled is None:
+            linger = config.flush_after_s  # 0 by default: no fixed delay when idle
+            self.scheduled = (
+                loop.call_later(linger, self.flush) if linger > 0 else loop.call_soon(self.flush)
+            )
         return future
 
     def flush(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        items, self.items = self.items, []
-        carriers, self.carriers = self.carriers, []
-        if items:
-            traced = len(carriers) == len(items) and any(carriers)  # off: no extra argument
-            self.router.spawn(self.router.send(self.stream, items, carriers if traced else None))
+        """Send up to ``max_batch`` waiting commands in one call."""
+        if self.scheduled is not None:
+            self.scheduled.cancel()
+            self.scheduled = None
+        if not self.items:
+            return
+        size = self.router.config.max_batch
+        items, self.items = self.items[:size], self.items[size:]
+        carriers, self.carriers = self.carriers[:size], self.carriers[size:]
+        traced = len(carriers) == len(items) and any(carriers)  # off: no extra argument
+        self.inflight += 1
+        self.router.spawn(self._send(items, carriers if traced else None))
+
+    async def _send(
+        self,
+        items: list[tuple[Command, asyncio.Future[Any]]],
+        carriers: list[dict[str, str] | None] | None,
+    ) -> None:
+        try:
+            await self.router.send(self.stream, items, carriers)
+        finally:
+            self.inflight -= 1
+            # What arrived during the round trip is the next batch: send it now.
+            config = self.router.config
+            full = len(self.items) >= config.max_batch
+            if self.items and self.inflight < (config.max_inflight if full else config.pipeline):
+                self.flush()
 
 
 class ActorCalls:
@@ -199,6 +239,7 @@ class ActorCalls:
 
     async def close(self) -> None:
         for batch in self._batches.values():
-            batch.flush()
-        if self._tasks:
+            while batch.items:
+                batch.flush()
+        while self._tasks:  # a finished call may send the next batch: wait for those too
             await asyncio.gather(*self._tasks, return_exceptions=True)

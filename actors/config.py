@@ -38,8 +38,12 @@ class RouterConfig:
     """How the API's router coalesces requests into actor calls."""
 
     namespace: str = NAMESPACE
-    flush_after_s: float = 0.002  # wait at most this long to fill a batch
-    max_batch: int = 256  # flush at once when this many commands wait
+    # Extra wait for company when a stream is idle. 0: none; batches form on their own
+    # while a call is in flight (actors.batching._Batch).
+    flush_after_s: float = 0.0
+    max_batch: int = 256  # the most commands in one actor call
+    pipeline: int = 1  # partial batches in flight per stream (see actors.batching)
+    max_inflight: int = 4  # calls per stream at once, full batches included
     actor: ActorConfig = field(default_factory=ActorConfig)
     num_cpus: float = 0.0  # actors are I/O bound; do not reserve a core each
     # Ray node labels new actors must land on (e.g. {"ticketing.io/role": "inventory"}).

@@ -54,6 +54,7 @@ class InventoryCore:
         clock: Callable[[], float] = time.time,
         on_commit: Callable[[int], None] | None = None,
         outbox: bool = False,
+        on_events: Callable[[int, list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.stream = stream
         self.journal = journal
@@ -63,6 +64,9 @@ class InventoryCore:
         self.snapshot_every = snapshot_every
         self.max_batch_events = max_batch_events
         self.on_commit = on_commit
+        # Called with each journaled batch, encoded as written: the outbox relay publishes
+        # from it instead of reading the journal back.
+        self.on_events = on_events
         self.outbox = outbox  # False: nothing publishes, so nothing holds compaction back
         self.durable_seq = inventory.seq
         self.snapshot_seq = inventory.seq
@@ -174,9 +178,10 @@ class InventoryCore:
                 batch = self._pending[: self.max_batch_events]
                 del self._pending[: len(batch)]
                 started = time.perf_counter()
+                encoded = [event_to_dict(e) for e in batch]
                 try:
                     with spans.maybe_batch_span(*self._journal_span(batch)):
-                        await self.journal.append(self.stream, [event_to_dict(e) for e in batch])
+                        await self.journal.append(self.stream, encoded)
                 except (JournalError, OSError, ValueError) as exc:
                     await self._fail(exc)
                     return
@@ -187,6 +192,8 @@ class InventoryCore:
                 self.committed_events += len(batch)
                 self.durable_seq = batch[-1].seq
                 self._wake(self.durable_seq)
+                if self.on_events is not None:
+                    self.on_events(self.durable_seq, encoded)
                 if self.on_commit is not None:
                     self.on_commit(self.durable_seq)
                 self._maybe_snapshot()

@@ -51,7 +51,7 @@ class InventoryActor:
             inventory,
             snapshot_every=config.snapshot_every,
             max_batch_events=config.max_batch_events,
-            on_commit=self._committed,
+            on_events=self._journaled,
             # Only inventories publish; a quota ledger's events stay internal.
             outbox=bool(config.amqp_url) and spec["kind"] == "inventory",
         )
@@ -83,9 +83,10 @@ class InventoryActor:
                 )
                 self.relay.start()
 
-    def _committed(self, seq: int) -> None:
+    def _journaled(self, seq: int, events: list[dict[str, Any]]) -> None:
+        # In-process hand-off: the relay publishes what was just written, unread.
         if self.relay is not None:
-            self.relay.notify(seq)
+            self.relay.notify(seq, events)
 
     async def _expire_forever(self) -> None:
         while True:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import container as composition
+from api.hotpath import install_reserve_fast_path
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.openapi import install_problem_documentation
 from api.problems import install_problem_handlers
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_problem_documentation(app)
+    install_reserve_fast_path(app)  # innermost: inside the body limit and request context
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

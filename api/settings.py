@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1,::1"
 
     # Inventory actors.
-    router_flush_ms: float = 2.0
+    router_flush_ms: float = 0.0  # extra linger when idle; batches form by themselves
     router_max_batch: int = 256
     # Ray node labels inventory and queue actors are placed on, "key=value[,key=value]"
     # (compose and KubeRay: ticketing.io/role=inventory); empty: any node.

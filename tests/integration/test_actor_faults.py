@@ -84,12 +84,17 @@ async def test_every_journaled_event_reaches_rabbitmq_once_across_a_crash(tmp_pa
     v = venue({"A": [20] * 3})
     await router.open(event_id, v, terms_for(v, limit=10))
     for i in range(30):
+        # Idempotency keys, as the API sends: a command journaled by an actor that died
+        # before answering is retried, and must get its first answer, not a refusal.
+        seat = (f"A-{i // 20 + 1}-{i % 20 + 1}",)
         held = await retrying(
-            lambda i=i: router.execute(
-                event_id, HoldSeats(f"c{i}", (f"A-{i // 20 + 1}-{i % 20 + 1}",))
+            lambda i=i, seat=seat: router.execute(event_id, HoldSeats(f"c{i}", seat, f"h{i}"))
+        )
+        await retrying(
+            lambda h=held, i=i: router.execute(
+                event_id, ConfirmHold(h.hold_id, "pi", None, f"c{i}")
             )
         )
-        await retrying(lambda h=held: router.execute(event_id, ConfirmHold(h.hold_id, "pi")))
         if i == 12:
             ray.kill(await router.handle(event_id), no_restart=False)
     seen: dict[str, dict] = {}  # by message id: redeliveries are dropped, as consumers do

@@ -70,11 +70,15 @@ class Appender:
         self.journal, self.relays = journal, relays
         self.last: dict[str, int] = dict.fromkeys(relays, 0)
 
-    async def append(self, stream: str, count: int, notify: bool = True) -> None:
-        await self.journal.append(stream, make_events(self.last[stream] + 1, count))
+    async def append(
+        self, stream: str, count: int, notify: bool = True, hand_over: bool = False
+    ) -> None:
+        """``hand_over``: notify with the batch's events, as the inventory actor does."""
+        events = make_events(self.last[stream] + 1, count)
+        await self.journal.append(stream, events)
         self.last[stream] += count
         if notify:
-            self.relays[stream].notify(self.last[stream])
+            self.relays[stream].notify(self.last[stream], events if hand_over else ())
 
     async def keep_appending(self, stop: asyncio.Event, count: int = 25) -> None:
         while not stop.is_set():
@@ -436,3 +440,58 @@ async def test_journal_failures_are_retried(exchange: tuple[str, Collector]) -> 
     assert time.monotonic() - started > 0.1  # it did back off
     assert collector.seqs("evt_e") == list(range(1, 251))
     assert len(collector.raw) > 250  # confirmed batches whose cursor failed were resent
+
+
+async def test_handed_over_events_are_published_without_reading_the_journal(
+    tmp_path: Path, exchange: tuple[str, Collector]
+) -> None:
+    name, collector = exchange
+    journal = SqliteJournal(tmp_path / "journal.db")
+    await journal.append("evt_g", make_events(1, 40))  # a previous incarnation's backlog
+    options = {**FAST, "poll_interval": 30.0}  # no idle poll during the test
+    relay = OutboxRelay(journal, "evt_g", "evt_g", AMQP_URL, name, batch_size=100, **options)
+    appender = Appender(journal, {"evt_g": relay})
+    appender.last["evt_g"] = 40
+    relay.start()
+    try:
+        await relay.wait_published(40, timeout=10)  # the backlog: read from the journal
+        async with asyncio.timeout(5):
+            while not relay.caught_up:  # until a read finds nothing left behind
+                await asyncio.sleep(0.01)
+        reads = relay.journal_reads
+        for _ in range(10):
+            await appender.append("evt_g", 25, hand_over=True)
+        await relay.wait_published(290, timeout=10)
+        await collector.wait_for({"evt_g": 290})
+        assert relay.journal_reads == reads  # the hand-off alone: nothing read back
+    finally:
+        await relay.stop()
+    assert collector.seqs("evt_g") == list(range(1, 291))
+    assert len(collector.raw) == 290
+    assert await journal.unpublished("evt_g", 10) == []  # the cursor is in the journal
+    await journal.close()
+
+
+async def test_overflowed_hand_off_falls_back_to_the_journal(
+    exchange: tuple[str, Collector],
+) -> None:
+    name, collector = exchange
+    journal = MemoryJournal()
+    proxy = TcpProxy()  # the broker is unreachable: handed-over events pile up
+    relay = OutboxRelay(
+        journal, "evt_h", "evt_h", proxy.url, name, batch_size=50, memory_limit=30, **FAST
+    )
+    appender = Appender(journal, {"evt_h": relay})
+    relay.start()
+    try:
+        for _ in range(4):  # 20 fit in memory, the next 20 overflow, the rest are a gap
+            await appender.append("evt_h", 20, hand_over=True)
+        reads = relay.journal_reads
+        await proxy.start()
+        await relay.wait_published(80, timeout=10)
+        await collector.wait_for({"evt_h": 80})
+        assert relay.journal_reads > reads  # what memory dropped came from the journal
+    finally:
+        await relay.stop()
+        await proxy.stop()
+    assert collector.seqs("evt_h") == list(range(1, 81))
