@@ -14,8 +14,6 @@ import re
 import socket
 from collections.abc import Iterator
 
-import ray
-
 CONNECT_TIMEOUT_S = 3.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # HTTP/2 client connection preface, then an empty SETTINGS frame (RFC 9113, 3.4).
@@ -83,6 +81,8 @@ def ray_session(address: str | None, namespace: str) -> Iterator[None]:
             2,
         )
     _check_reachable(address)
+    import ray  # late: Ray reads its token settings once, when first imported
+
     if ray.is_initialized():  # a driver already (tests, a notebook): use its connection
         yield
         return
