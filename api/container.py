@@ -29,6 +29,7 @@ from api.services.catalog import start_catalog
 from api.services.events_publisher import EventsPublisher
 from api.services.orders_context import close_orders, start_orders
 from api.services.organisers import start_audit, start_organisers
+from api.services.reopen import CatalogReopener
 from api.settings import Settings
 from api.telemetry import ACTOR_SERVICE, setup_process_tracing, tracing_config
 from workers.host import start_workers
@@ -147,6 +148,9 @@ async def start(settings: Settings) -> Container:
         container.audit = await start_audit(container)  # before anything that audits
         container.organisers = await start_organisers(container)  # the catalog asks it
         container.catalog = await start_catalog(container)  # venues, events, indexes
+        # After any restart the actors are gone: a published event re-opens on first use.
+        catalog = container.catalog
+        router.reopener = CatalogReopener(catalog.events_repo, catalog.venues_repo, router)
         await start_orders(container)  # orders, Stripe, ticket signer, events publisher
         if settings.run_workers:  # notifications, payments: consumers in this process
             container.extras["workers"] = await start_workers(container)
