@@ -136,6 +136,8 @@ async def start(settings: Settings) -> Container:
         settings,
         AsyncMongoClient(url, tz_aware=True),
         router,
+        # Shared by every API process (a Ray actor, leased locally): api.ratelimit.
+        limiter=RateLimiter(settings.ray_namespace),
         embedded_mongo=embedded,
         started_ray=started_ray,
         amqp_url=amqp_url,
