@@ -28,10 +28,13 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+import ray
+
 from actors.batching import ActorCalls
-from actors.config import RouterConfig
+from actors.config import RouterConfig, actor_name
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from actors.refs import Held, HoldRef, shard_stream
+from actors.relocation import moving
 from actors.views import merge_availability, merge_seats
 from engine import (
     ConfirmHold,
@@ -91,9 +94,26 @@ class _ReopeningCalls(ActorCalls):
         try:
             return await super().handle(stream)
         except InventoryNotFoundError:
-            if not await self.router.reopen(stream.partition("#")[0]):
+            pass
+        except InventoryUnavailableError:
+            # A stream this process reached before and now missing is taken for one
+            # moving (retry); with no move marker and still no actor it is gone for
+            # good (Ray restarted under a surviving process): re-open it too.
+            if not await asyncio.to_thread(self._gone, stream):
                 raise
+        if not await self.router.reopen(stream.partition("#")[0]):
+            raise InventoryNotFoundError(f"no inventory for {stream}")
         return await super().handle(stream)
+
+    def _gone(self, stream: str) -> bool:
+        namespace = self.config.namespace
+        if moving(namespace, stream) is not None:
+            return False
+        try:
+            ray.get_actor(actor_name(stream), namespace=namespace)
+        except ValueError:
+            return True
+        return False  # back meanwhile (a move just ended): the caller retries
 
 
 class InventoryRouter:
