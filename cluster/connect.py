@@ -109,6 +109,22 @@ def _recorded(address: str | None) -> dict[str, Any] | None:
     return None
 
 
+def use_recorded_token() -> None:
+    """Before Ray is imported (it reads its token settings once, at import): the token
+    of the recorded cluster, unless this environment names a token already."""
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return
+    for path in recorded_clusters():
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if os.environ.get("RAY_ADDRESS") in (None, state.get("address")):
+            os.environ["RAY_AUTH_MODE"] = "token"
+            os.environ["RAY_AUTH_TOKEN_PATH"] = str(state["token_path"])
+            return
+
+
 def resolve(address: str | None) -> str:
     """The head to join: ``--address``/RAY_ADDRESS, else the Ray `make run` (or
     start-local) recorded; its token goes into this process's environment."""

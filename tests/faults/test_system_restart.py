@@ -83,16 +83,15 @@ async def test_whole_system_restarted_mid_sale(
         CHECKED + "; the event sells again on first use, holds and sales from the journal",
         "",
     )
-    settings = api_settings(
-        tmp_path, embedded_mongo, stripe_api_base=localstripe, run_workers=True
-    )
+    settings = api_settings(tmp_path, embedded_mongo, stripe_api_base=localstripe, run_workers=True)
     tokens = TokenService(settings)
 
     def token(user_id: str, *roles: str) -> dict[str, str]:
         access, _ = tokens.issue_access(user_id, ["user", *roles])
         return {"Authorization": f"Bearer {access}"}
 
-    server = OwnRayApi(settings, tmp_path / "api.log", API_PROCESSES="2", RUN_WORKERS="true")
+    log = Path(os.environ.get("FAULT_LOG_DIR", tmp_path)) / "system-restart-api.log"
+    server = OwnRayApi(settings, log, API_PROCESSES="2", RUN_WORKERS="true")
     addresses: list[str] = []
     restarted: list[float] = []
     try:
@@ -109,12 +108,22 @@ async def test_whole_system_restarted_mid_sale(
                     addresses.append(server.ray_address())
 
                 ledger, _ = await asyncio.gather(
-                    run_buyers(client, event_id, token, seat_pool(), buyers=30, spread_s=10.0),
+                    run_buyers(
+                        client,
+                        event_id,
+                        token,
+                        seat_pool(),
+                        buyers=30,
+                        spread_s=10.0,
+                        deadline_s=450.0,  # a restart on a loaded 2-core machine: minutes
+                    ),
                     restart(),
                 )
                 assert addresses[0] != addresses[1], "the Ray head was not restarted"
                 assert ledger.holds, f"no hold acknowledged: {ledger.outcomes}"
-                found = await audit(client, event_id, 40, ledger, token, (localstripe, settings.stripe_api_key))
+                found = await audit(
+                    client, event_id, 40, ledger, token, (localstripe, settings.stripe_api_key)
+                )
                 # Sales go on: a seat nobody holds can be reserved right away.
                 view: dict[str, Any] = (
                     await client.get(f"/v1/events/{event_id}/availability")
