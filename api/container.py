@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from actors.config import ActorConfig, RouterConfig
 from actors.mongo_embedded import EmbeddedMongo, mongodb_url
 from actors.router import InventoryRouter
+from api.cache_bus import CacheBus
 from api.ratelimit import RateLimiter
 from api.repositories.users import UsersRepository
 from api.security.tokens import TokenService
@@ -72,6 +73,9 @@ class Container:
         if queue is not None:  # the waiting rooms' streams and actor calls
             await queue.close()
         await close_orders(self)
+        cache_bus = self.extras.pop("cache_bus", None)
+        if cache_bus is not None:
+            await cache_bus.close()
         await self.router.close()
         await self.mongo.close()
         if self.embedded_mongo is not None:
@@ -142,6 +146,11 @@ async def start(settings: Settings) -> Container:
         started_ray=started_ray,
         amqp_url=amqp_url,
     )
+    # Invalidations of the caches that decide (sale state, rooms, promos) reach every
+    # API process (api.cache_bus); before anything that caches.
+    bus = await CacheBus.start(amqp_url, settings.amqp_queue_prefix)
+    if bus is not None:
+        container.extras["cache_bus"] = bus
     container.tokens = TokenService(settings)
     container.users = UsersRepository(container.db("auth"))
     try:

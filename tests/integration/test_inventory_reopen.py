@@ -112,3 +112,31 @@ async def test_a_draft_is_not_reopened(api: Api) -> None:
     assert venue.status_code == 201, venue.text
     assert await api.container.router.reopen("0123456789abcdef01234567") is False
     assert await api.container.router.reopen(venue.json()["id"]) is False  # not an event
+
+
+@pytest.mark.parametrize("api", [{"event_cache_s": 60.0}], indirect=True)
+async def test_a_cancel_in_one_process_stops_sales_in_the_others_at_once(api: Api) -> None:
+    """The sale state is cached per process (60 s here): the cancel's invalidation is
+    broadcast (api.cache_bus), so the other process refuses long before its TTL."""
+    creator = await api.user("event_creator")
+    event_id = await on_sale_event(api, creator, rows=1, seats=6)
+    buyer = bearer(api, "buyer")
+    async with restarted(api.settings) as other:
+        first = await other.client.post(
+            "/v1/tickets/reserve", json={"event_id": event_id, "seats": ["A-1-1"]}, headers=buyer
+        )
+        assert first.status_code == 201, first.text  # "on sale" is now cached there
+        cancelled = await api.client.post(
+            f"/v1/events/{event_id}/cancel", headers=creator["headers"]
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        deadline = asyncio.get_running_loop().time() + 10.0
+        while True:
+            after = await other.client.post(
+                "/v1/tickets/reserve",
+                json={"event_id": event_id, "seats": ["A-1-2"]},
+                headers=buyer,
+            )
+            if after.status_code != 201 or asyncio.get_running_loop().time() > deadline:
+                break
+        assert after.status_code == 409 and after.json()["code"] == "not_on_sale", after.text
