@@ -66,7 +66,7 @@ browser: ## Install Debian's chromium for the browser tests if it is missing (as
 		{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
 		echo "apt-get could not install chromium: the browser tests will be SKIPPED" >&2
 
-run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (docs at /docs), with SMTP, localstripe, workers
+run: $(STAMP) ## Serve on http://127.0.0.1:8000 (docs at /docs): API_PROCESSES processes, one Ray head, MongoDB, SMTP, localstripe
 	$(BIN)/python -m api
 
 test: $(STAMP) browser ## Run the test suite, without the slow (soak/fault) tests
