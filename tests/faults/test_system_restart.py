@@ -136,3 +136,50 @@ async def test_whole_system_restarted_mid_sale(
         f"{found.line()}; {ledger.summary()}; system back in {restarted[0]:.1f} s "
         f"(Ray {addresses[0]} -> {addresses[1]})"
     )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) is gone for our purpose.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(") ", 1)[-1][:1] != "Z"
+
+
+def test_kill_9_of_make_run_stops_every_child(
+    tmp_path: Path, embedded_mongo: EmbeddedMongo
+) -> None:
+    """Killing `python -m api` outright leaves nothing behind: API processes, the Ray head
+    (recorded, owner-only, in DATA_DIR/ray) and its processes all stop."""
+    import time
+
+    settings = api_settings(tmp_path, embedded_mongo)
+    server = OwnRayApi(settings, tmp_path / "api.log", API_PROCESSES="2", RUN_WORKERS="false")
+    with server:
+        state_file = settings.data_dir / "ray" / "cluster.json"
+        assert state_file.stat().st_mode & 0o077 == 0
+        state = json.loads(state_file.read_text())
+        assert Path(state["token_path"]).stat().st_mode & 0o077 == 0
+        assert state["owner_pid"] == server.proc.pid  # type: ignore[union-attr]
+        workers = server.workers()
+        ray_group = [
+            int(p) for p in os.listdir("/proc") if p.isdigit() and _in_group(int(p), state["pids"])
+        ]
+        assert len(workers) == 2 and ray_group, (workers, ray_group)
+        server.proc.kill()  # type: ignore[union-attr]  # kill -9 of the parent alone
+        server.proc.wait(30)  # type: ignore[union-attr]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and any(map(_alive, workers + ray_group)):
+            time.sleep(0.5)
+        left = [p for p in workers + ray_group if _alive(p)]
+        assert left == [], f"still running after the parent was killed: {left}"
+        assert not state_file.exists()
+
+
+def _in_group(pid: int, groups: list[int]) -> bool:
+    try:
+        return os.getpgid(pid) in groups
+    except ProcessLookupError:
+        return False
