@@ -1,5 +1,5 @@
-""""serving" is logged once the port answers, not when the process starts (it used to
-be logged seconds before: Ray, MongoDB and N processes start first)."""
+"""The "serving" line is logged once the port answers, not when the process starts (it
+used to be logged seconds before: Ray, MongoDB and N processes start first)."""
 
 from __future__ import annotations
 
