@@ -87,6 +87,5 @@ def serve(factory: str, host: str, port: int, workers: int, log_level: str, **op
         log_level=log_level,
         # A worker that misses the supervisor's ping this long is killed and replaced:
         # uvicorn's 5 s would replace healthy workers on a saturated 2-core machine.
-        timeout_worker_healthcheck=30,
-        **options,
+        **{"timeout_worker_healthcheck": 30, **options},
     )
