@@ -171,7 +171,9 @@ def test_kill_9_of_make_run_stops_every_child(
         server.proc.kill()  # type: ignore[union-attr]  # kill -9 of the parent alone
         server.proc.wait(30)  # type: ignore[union-attr]
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and any(map(_alive, workers + ray_group)):
+        while time.monotonic() < deadline and (
+            any(map(_alive, workers + ray_group)) or state_file.exists()
+        ):
             time.sleep(0.5)
         left = [p for p in workers + ray_group if _alive(p)]
         assert left == [], f"still running after the parent was killed: {left}"
