@@ -37,8 +37,12 @@ def processes(configured: int) -> int:
 
 def create_worker_app() -> Any:
     """The app of one worker process (uvicorn's factory), watching its supervisor."""
+    from api.logging import configure_logging
     from api.main import create_app  # late: the supervisor never builds an app
+    from api.settings import get_settings
 
+    settings = get_settings()  # a fresh interpreter (spawned): its logging is unset
+    configure_logging(settings.log_level, settings.log_format, settings.env)
     supervisor = int(os.environ.get(SUPERVISOR_ENV) or 0)
     if supervisor and supervisor != os.getpid():
         threading.Thread(target=_watch, args=(supervisor,), daemon=True).start()
