@@ -7,6 +7,7 @@ when no --address/RAY_ADDRESS is given, and says at once when there is nothing t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,15 @@ def test_the_recorded_head_and_its_token_are_used(tmp_path: Path, monkeypatch) -
     (tmp_path / "ray" / "cluster.json").write_text(json.dumps(record))
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     for name in ("RAY_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE"):
-        monkeypatch.delenv(name, raising=False)
+        # Set, then deleted: monkeypatch then restores the original state, which also
+        # undoes what resolve() sets below (later tests must not see this fake token).
+        monkeypatch.setenv(name, "unset")
+        monkeypatch.delenv(name)
     assert resolve(None) == address
-    assert (
-        __import__("os").environ["RAY_AUTH_TOKEN_PATH"],
-        __import__("os").environ["RAY_AUTH_MODE"],
-    ) == (str(token), "token")
+    assert (os.environ["RAY_AUTH_TOKEN_PATH"], os.environ["RAY_AUTH_MODE"]) == (
+        str(token),
+        "token",
+    )
 
 
 def test_tables_wrap_long_ids_in_a_narrow_terminal_without_cutting_them() -> None:
