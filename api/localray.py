@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,7 +83,9 @@ class LocalRay:
         path.write_text(json.dumps(state, indent=2))
         path.chmod(0o600)  # names the token file; the token itself is 0600 too
         self.state = state
+        # What to stop is passed, not re-read: the record may be gone by then.
         guard = ["-m", "api.localray", "--parent", str(os.getpid()), "--dir", str(self.directory)]
+        guard += ["--temp-dir", state["temp_dir"], *[f"--group={g}" for g in state["pids"]]]
         self._guard = subprocess.Popen(
             [sys.executable, *guard],
             stdin=subprocess.DEVNULL,
@@ -97,8 +100,9 @@ class LocalRay:
 
     def stop(self) -> None:
         if self.state is not None:
-            with contextlib.suppress(CliError):
-                local.stop(self.directory, grace_s=10.0)
+            # From memory, not the record: DATA_DIR may have been cleaned meanwhile.
+            _stop(self.state["pids"], Path(self.state["temp_dir"]))
+            _forget(self.directory, os.getpid())
             self.state = None
             log.info("ray head stopped")
         guard, self._guard = self._guard, None
@@ -113,8 +117,8 @@ def _python_path() -> str:
     return os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
 
 
-def _guard(parent: int, directory: Path) -> None:
-    """Wait for ``parent`` to die, then stop the head it recorded (if still its own)."""
+def _guard(parent: int, directory: Path, groups: list[int], temp_dir: Path) -> None:
+    """Wait for ``parent`` to die, then stop the Ray processes it started."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the owner stopped it itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
@@ -123,10 +127,27 @@ def _guard(parent: int, directory: Path) -> None:
         except ProcessLookupError:
             break
         time.sleep(0.5)
+    _stop(groups, temp_dir)
+    _forget(directory, parent)
+
+
+def _stop(groups: list[int], temp_dir: Path, grace_s: float = 10.0) -> None:
+    """SIGTERM the head's process groups, SIGKILL what is left after ``grace_s``."""
+    alive = [g for g in groups if local._signal_group(g, signal.SIGTERM)]
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(local._alive(g) for g in alive):
+        time.sleep(0.25)
+    for group in alive:
+        local._signal_group(group, signal.SIGKILL)  # whatever ignored the graceful stop
+    shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _forget(directory: Path, owner: int) -> None:
+    """Remove the record if it is still this owner's."""
     state = read_state(directory)
-    if state is not None and state.get("owner_pid") == parent:
-        with contextlib.suppress(CliError):
-            local.stop(directory, grace_s=10.0)
+    if state is not None and state.get("owner_pid") == owner:
+        with contextlib.suppress(OSError):
+            (directory / STATE).unlink()
 
 
 if __name__ == "__main__":
@@ -135,5 +156,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="stop make run's Ray when its owner dies")
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--temp-dir", type=Path, required=True)
+    parser.add_argument("--group", type=int, action="append", default=[])
     args = parser.parse_args()
-    _guard(args.parent, args.dir)
+    _guard(args.parent, args.dir, args.group, args.temp_dir)

@@ -72,6 +72,7 @@ class ApiProcess:
             except httpx.TransportError:
                 pass
             if self.proc.poll() is not None or time.monotonic() - started > timeout:
+                self.kill()  # never leave a half-started system (and its Ray) behind
                 raise RuntimeError(f"the API did not start: {self.log.read_text()[-2000:]}")
             time.sleep(0.2)
 
