@@ -83,7 +83,7 @@ wrk: ## Install Debian's wrk for the HTTP benchmark if it is missing (as root)
 		{ apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } || \
 		echo "apt-get could not install wrk: make bench will use the Python load generator" >&2
 
-run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (docs at /docs), with SMTP, localstripe, workers
+run: $(STAMP) ## Serve on http://127.0.0.1:8000 (docs at /docs): API_PROCESSES processes, one Ray head, MongoDB, SMTP, localstripe
 	$(BIN)/python -m api
 
 test: $(STAMP) browser ## Run the test suite, without the slow (soak/fault) tests

@@ -74,9 +74,15 @@ class EmbeddedMongo:
         command += ["--db", str(self.data_dir / DB_FILE), "--port", str(self.port)]
         self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         # A log file, not a pipe: nobody drains a pipe, and a full one would block the server.
+        # A session of its own: a terminal's Ctrl-C reaches `python -m api`, which stops
+        # the API processes before this server (they still use it while shutting down).
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
-                command, stdout=log, stderr=log, env={**os.environ, "PYTHONPATH": path}
+                command,
+                stdout=log,
+                stderr=log,
+                env={**os.environ, "PYTHONPATH": path},
+                start_new_session=True,
             )
         self._wait_ready()
 

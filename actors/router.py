@@ -6,20 +6,35 @@ the base actor describes the event, so any API process finds its way with one
 call per event (cached). A hold in a sharded event first takes a quota grant from
 the ledger (per-customer limits hold across shards), then holds in the owning
 shard; if the shard refuses, the grant is returned.
+
+Re-opened on a miss: after a restart of Ray (the API's, a whole machine's) no actor
+exists, yet every published event must sell again with its holds and sales. So when
+the name of a stream's actor is not found, the router asks its ``reopener`` (the
+catalog, which knows the event's frozen venue and terms) to open the event again:
+each actor restores itself from its snapshot plus the journal, and the call goes
+on. On first use rather than at start-up: a platform holds thousands of events, most
+of them past or quiet, and each actor is a process. Concurrent first uses are safe:
+one re-open per event at a time in this process, and Ray's ``get_if_exists`` makes
+N processes (or machines) racing to create the same named actor end with one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+import ray
+
 from actors.batching import ActorCalls
-from actors.config import RouterConfig
-from actors.errors import InventoryUnavailableError
+from actors.config import RouterConfig, actor_name
+from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from actors.refs import Held, HoldRef, shard_stream
+from actors.relocation import moving
 from actors.views import merge_availability, merge_seats
 from engine import (
     ConfirmHold,
@@ -41,6 +56,8 @@ from engine.limits import GrantQuota, ReturnQuota, SettleQuota
 from engine.seatmap import SeatMap
 from engine.shards import ShardPlan, plan_shards
 
+log = logging.getLogger(__name__)
+
 GRANT_GRACE_S = 300.0  # a quota grant outlives its hold: never lapse before the hold
 HoldCommand = HoldSeats | HoldBestAvailable | HoldArea
 
@@ -61,13 +78,76 @@ class Route:
         return self.event_id if self.plan is None else shard_stream(self.event_id, shard)
 
 
+# Re-opens an event's actors (True) or says it has none to re-open (False: never
+# published, or unknown): ``api.services.reopen.CatalogReopener``.
+Reopener = Callable[[str], Awaitable[bool]]
+
+
+class _ReopeningCalls(ActorCalls):
+    """Actor calls that re-open an event whose actor is missing, then go on."""
+
+    def __init__(self, config: RouterConfig, router: InventoryRouter) -> None:
+        super().__init__(config)
+        self.router = router
+
+    async def handle(self, stream: str) -> Any:
+        try:
+            return await super().handle(stream)
+        except InventoryNotFoundError:
+            pass
+        except InventoryUnavailableError:
+            # A stream this process reached before and now missing is taken for one
+            # moving (retry); with no move marker and still no actor it is gone for
+            # good (Ray restarted under a surviving process): re-open it too.
+            if not await asyncio.to_thread(self._gone, stream):
+                raise
+        if not await self.router.reopen(stream.partition("#")[0]):
+            raise InventoryNotFoundError(f"no inventory for {stream}")
+        return await super().handle(stream)
+
+    def _gone(self, stream: str) -> bool:
+        namespace = self.config.namespace
+        if moving(namespace, stream) is not None:
+            return False
+        try:
+            ray.get_actor(actor_name(stream), namespace=namespace)
+        except ValueError:
+            return True
+        return False  # back meanwhile (a move just ended): the caller retries
+
+
 class InventoryRouter:
     """Opens events and routes holds, confirmations, releases and refunds."""
 
-    def __init__(self, config: RouterConfig | None = None) -> None:
-        self.calls = ActorCalls(config or RouterConfig())
+    def __init__(self, config: RouterConfig | None = None, reopener: Reopener | None = None):
+        self.calls: ActorCalls = _ReopeningCalls(config or RouterConfig(), self)
+        self.reopener = reopener  # None: a missing actor is "no inventory" (tools, tests)
         self._routes: dict[str, Route] = {}
         self._pending: dict[str, asyncio.Task[Route]] = {}
+        self._reopening: dict[str, asyncio.Future[bool]] = {}
+
+    async def reopen(self, event_id: str) -> bool:
+        """Open ``event_id``'s actors again through the reopener (single flight)."""
+        if self.reopener is None:
+            return False
+        pending = self._reopening.get(event_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._reopen(event_id))
+            self._reopening[event_id] = pending
+            pending.add_done_callback(lambda _: self._reopening.pop(event_id, None))
+        return await asyncio.shield(pending)
+
+    async def _reopen(self, event_id: str) -> bool:
+        assert self.reopener is not None
+        started = time.perf_counter()
+        reopened = await self.reopener(event_id)
+        if reopened:
+            log.info(
+                "inventory re-opened event=%s seconds=%.3f",
+                event_id,
+                time.perf_counter() - started,
+            )
+        return reopened
 
     async def open(
         self, event_id: str, venue: Venue, terms: SaleTerms, shards: int = 1, **options: Any

@@ -4,7 +4,9 @@ Used where many requests ask for the same thing within a second (an event's sale
 state on every reservation, a 100 KB seat map during an on-sale): the first miss
 loads, concurrent misses for the same key await that same load, and the value is
 served until its TTL lapses. Per process and per event loop; staleness is bounded
-by the TTL, and writers in this process ``invalidate`` what they change.
+by the TTL, and writers in this process ``invalidate`` what they change. A cache
+given a ``name`` (those that decide what a request may do) also has its
+invalidations broadcast to the other API processes (api.cache_bus).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
+
+from api import cache_bus
 
 
 class TtlCache[K: Hashable, V]:
@@ -22,11 +26,15 @@ class TtlCache[K: Hashable, V]:
         ttl: float,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        name: str | None = None,
     ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self.clock = clock
+        self.name = name
         self._entries: dict[K, tuple[float, asyncio.Future[V]]] = {}
+        if name is not None:
+            cache_bus.register(name, self)
 
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         if self.ttl <= 0:
@@ -44,6 +52,13 @@ class TtlCache[K: Hashable, V]:
         return await asyncio.shield(entry[1])
 
     def invalidate(self, key: K) -> None:
+        """Forget ``key`` here, and (a named cache) in every other API process."""
+        self._entries.pop(key, None)
+        if self.name is not None:
+            cache_bus.broadcast(self.name, key)
+
+    def drop(self, key: K) -> None:
+        """Forget ``key`` here only (another process's invalidation arrived)."""
         self._entries.pop(key, None)
 
     def clear(self) -> None:

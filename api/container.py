@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from actors.config import ActorConfig, RouterConfig
 from actors.mongo_embedded import EmbeddedMongo, mongodb_url
 from actors.router import InventoryRouter
+from api.cache_bus import CacheBus
 from api.logging import redact_url
 from api.ratelimit import RateLimiter
 from api.repositories.users import UsersRepository
@@ -30,6 +31,7 @@ from api.services.catalog import start_catalog
 from api.services.events_publisher import EventsPublisher
 from api.services.orders_context import close_orders, start_orders
 from api.services.organisers import start_audit, start_organisers
+from api.services.reopen import CatalogReopener
 from api.settings import Settings
 from api.telemetry import ACTOR_SERVICE, setup_process_tracing, tracing_config
 from workers.host import start_workers
@@ -72,6 +74,9 @@ class Container:
         if queue is not None:  # the waiting rooms' streams and actor calls
             await queue.close()
         await close_orders(self)
+        cache_bus = self.extras.pop("cache_bus", None)
+        if cache_bus is not None:
+            await cache_bus.close()
         await self.router.close()
         await self.mongo.close()
         if self.embedded_mongo is not None:
@@ -136,10 +141,17 @@ async def start(settings: Settings) -> Container:
         settings,
         AsyncMongoClient(url, tz_aware=True),
         router,
+        # Shared by every API process (a Ray actor, leased locally): api.ratelimit.
+        limiter=RateLimiter(settings.ray_namespace),
         embedded_mongo=embedded,
         started_ray=started_ray,
         amqp_url=amqp_url,
     )
+    # Invalidations of the caches that decide (sale state, rooms, promos) reach every
+    # API process (api.cache_bus); before anything that caches.
+    bus = await CacheBus.start(amqp_url, settings.amqp_queue_prefix)
+    if bus is not None:
+        container.extras["cache_bus"] = bus
     container.tokens = TokenService(settings)
     container.users = UsersRepository(container.db("auth"))
     try:
@@ -148,6 +160,9 @@ async def start(settings: Settings) -> Container:
         container.audit = await start_audit(container)  # before anything that audits
         container.organisers = await start_organisers(container)  # the catalog asks it
         container.catalog = await start_catalog(container)  # venues, events, indexes
+        # After any restart the actors are gone: a published event re-opens on first use.
+        catalog = container.catalog
+        router.reopener = CatalogReopener(catalog.events_repo, catalog.venues_repo, router)
         await start_orders(container)  # orders, Stripe, ticket signer, events publisher
         if settings.run_workers:  # notifications, payments: consumers in this process
             container.extras["workers"] = await start_workers(container)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # `python -m api`: API processes behind the one port (uvicorn workers); 0: one per core.
+    api_processes: int = Field(default=0, ge=0)
     data_dir: Path = Path("./var")
     log_level: LogLevel = "info"
     # auto: JSON when ENV=production, readable key=value lines otherwise (api.logging).

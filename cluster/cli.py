@@ -7,13 +7,17 @@ and ``ticketing loadtest`` (bench.loadtest).
 
 from __future__ import annotations
 
-import logging
+from cluster.connect import use_recorded_token
 
-import typer
+use_recorded_token()  # first: Ray, imported below, reads its token settings once
 
-from api.admin import app as admin_app
-from bench.loadtest.cli import loadtest
-from cluster import commands
+import logging  # noqa: E402
+
+import typer  # noqa: E402
+
+from api.admin import app as admin_app  # noqa: E402
+from bench.loadtest.cli import loadtest  # noqa: E402
+from cluster import commands  # noqa: E402
 
 app = typer.Typer(help="Ticketing platform tools.", no_args_is_help=True)
 app.command("loadtest")(loadtest)

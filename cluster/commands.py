@@ -91,10 +91,10 @@ def _print_report(report: rebalance.Report, verb: str) -> None:
         out.print(f"finished an interrupted move: {stream}")
     table = Table(title=f"{verb}: {len(report.moved)} actor(s) moved", title_justify="left")
     for column in ("stream", "from", "to", "seq at drain", "seconds"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # wraps in a narrow terminal, never cuts
     for m in report.moved:
         seq = "-" if m.seq is None else str(m.seq)
-        table.add_row(m.stream, (m.source or "-")[:12], m.landed[:12], seq, f"{m.seconds:.2f}")
+        table.add_row(m.stream, m.source or "-", m.landed, seq, f"{m.seconds:.2f}")
     out.print(table)
     if report.failed:
         for stream, why in sorted(report.failed.items()):

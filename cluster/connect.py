@@ -1,20 +1,22 @@
 """Connecting the CLI to a Ray cluster, and the one-line errors the CLI prints.
 
-Every failure an operator can cause (no RAY_ADDRESS, nothing listening there, a
+Every failure an operator can cause (no Ray found, nothing listening there, no or a
 wrong token, an unknown node or event) becomes a ``CliError``: one line on stderr
-and a non-zero exit code, never a traceback.
+and a non-zero exit code, never a traceback. Without ``--address``/RAY_ADDRESS the
+CLI joins the Ray that `make run` started (recorded in DATA_DIR/ray, with its token).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
 import socket
 from collections.abc import Iterator
-
-import ray
+from pathlib import Path
+from typing import Any
 
 CONNECT_TIMEOUT_S = 3.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -72,20 +74,95 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def _token_known() -> bool:
+    """Whether this process has a Ray token to present (Ray 2.60 asks one by default)."""
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "disabled":
+        return True
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
+    return os.path.isfile(path)
+
+
+def recorded_clusters() -> list[Path]:
+    """Where a Ray started on this machine is recorded: `make run`'s (DATA_DIR/ray),
+    then start-local's (DATA_DIR/ray-local); each ``cluster.json`` names its address
+    and token file (both readable by their owner only)."""
+    data = Path(os.environ.get("DATA_DIR") or "./var")
+    return [data / "ray" / "cluster.json", data / "ray-local" / "cluster.json"]
+
+
+def _recorded(address: str | None) -> dict[str, Any] | None:
+    """The recorded cluster at ``address`` (any, if None) whose head still answers."""
+    for path in recorded_clusters():
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if address is not None and state.get("address") != address:
+            continue
+        try:
+            _check_reachable(state["address"])
+        except CliError:
+            continue  # a stale record: that run was killed
+        return state
+    return None
+
+
+def use_recorded_token() -> None:
+    """Before Ray is imported (it reads its token settings once, at import): the token
+    of the recorded cluster, unless this environment names a token already."""
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return
+    for path in recorded_clusters():
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if os.environ.get("RAY_ADDRESS") in (None, state.get("address")):
+            os.environ["RAY_AUTH_MODE"] = "token"
+            os.environ["RAY_AUTH_TOKEN_PATH"] = str(state["token_path"])
+            return
+
+
+def resolve(address: str | None) -> str:
+    """The head to join: ``--address``/RAY_ADDRESS, else the Ray `make run` (or
+    start-local) recorded; its token goes into this process's environment."""
+    address = address or os.environ.get("RAY_ADDRESS")
+    state = _recorded(address)
+    if state is not None and not (
+        os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+    ):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN_PATH"] = str(state["token_path"])
+    if address is None:
+        if state is None:
+            where = " or ".join(str(p) for p in recorded_clusters())
+            raise CliError(
+                f"no Ray found: RAY_ADDRESS is not set and no running one is recorded in "
+                f"{where} (start `make run`, or point RAY_ADDRESS/--address at a head)",
+                2,
+            )
+        address = str(state["address"])
+    _check_reachable(address)
+    return address
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None, namespace: str) -> Iterator[None]:
     """Connected to the cluster at ``address`` as a driver for the block's duration."""
-    address = address or os.environ.get("RAY_ADDRESS")
-    if not address:
-        raise CliError(
-            "RAY_ADDRESS is not set: point it (or --address) at the cluster's head, "
-            "host:port (`ticketing cluster start-local` prints one)",
-            2,
-        )
-    _check_reachable(address)
+    import ray  # late: Ray reads its token settings once, when first imported
+
+    address = resolve(address)
     if ray.is_initialized():  # a driver already (tests, a notebook): use its connection
         yield
         return
+    if not _token_known():  # Ray would retry for ~20 s before saying so
+        raise CliError(
+            f"no Ray token for {address}: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN_PATH "
+            "(or RAY_AUTH_TOKEN) to the cluster's token",
+            2,
+        )
     try:
         with _quiet_stderr():  # Ray's C++ client logs every retry; we report one line
             ray.init(

@@ -1,9 +1,11 @@
 """``ticketing cluster status``: nodes, inventory actors per node, queue depths.
 
 ``collect`` builds one JSON-ready report (``--json`` prints it as is); ``render``
-draws it as rich tables. Journal lag is what an actor decided but has not yet made
-durable (``seq - durable_seq``), snapshot lag what a restart would replay
-(``seq - snapshot_seq``), outbox lag what is journaled but not yet published.
+draws it as rich tables that fit the terminal: a cell too wide for its column wraps
+(``overflow="fold"``), so ids are shown whole, never cut or ellipsised. Journal lag
+is what an actor decided but has not yet made durable (``seq - durable_seq``),
+snapshot lag what a restart would replay (``seq - snapshot_seq``), outbox lag what
+is journaled but not yet published.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def _num(value: Any) -> str:
 def render(report: dict[str, Any], console: Console) -> None:
     nodes = Table(title=f"Nodes ({len(report['nodes'])})", title_justify="left")
     for column in ("node id", "address", "alive", "actors", "resources"):
-        nodes.add_column(column)
+        nodes.add_column(column, overflow="fold")
     for n in report["nodes"]:
         alive = "yes" if n["alive"] else "[red]dead[/red]"
         resources = ", ".join(f"{k}={v:g}" for k, v in sorted(n["resources"].items()))
@@ -92,13 +94,13 @@ def render(report: dict[str, Any], console: Console) -> None:
 
     actors = Table(title=f"Inventory actors in {report['namespace']!r}", title_justify="left")
     for column in ACTOR_COLUMNS:
-        actors.add_column(column)
+        actors.add_column(column, overflow="fold")
     for a in report["actors"]:
         state = a["state"] + (" (draining)" if a.get("draining") else "")
         if "error" in a:
             state += f" [red]{a['error']}[/red]"
         actors.add_row(
-            a["stream"], a.get("kind", "?"), state, (a["node_id"] or "-")[:12],
+            a["stream"], a.get("kind", "?"), state, a["node_id"] or "-",
             _num(a.get("seq")), _num(a.get("durable_seq")), _num(a.get("snapshot_seq")),
             _num(a.get("journal_lag")), _num(a.get("outbox_lag")),
         )  # fmt: skip
@@ -113,7 +115,7 @@ def render(report: dict[str, Any], console: Console) -> None:
         return
     queues = Table(title="RabbitMQ queues", title_justify="left")
     for column in ("queue", "ready messages", "consumers"):
-        queues.add_column(column)
+        queues.add_column(column, overflow="fold")
     for name, depth in mq["queues"].items():
         if depth is None:
             queues.add_row(name, "absent", "-")

@@ -41,7 +41,9 @@ class EventsRepo:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:
         self.collection = db["events"]
         self.text_search = True  # decided by ensure_indexes
-        self._for_sale: TtlCache[str, EventForSale | None] = TtlCache(cache_s)
+        self._for_sale: TtlCache[str, EventForSale | None] = TtlCache(
+            cache_s, name="events.for_sale"
+        )
 
     async def ensure_indexes(self) -> None:
         c = self.collection

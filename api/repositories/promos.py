@@ -29,7 +29,9 @@ class PromosRepo:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:
         self.collection = db["promo_codes"]
-        self._cache: TtlCache[tuple[str, str], dict[str, Any] | None] = TtlCache(cache_s)
+        self._cache: TtlCache[tuple[str, str], dict[str, Any] | None] = TtlCache(
+            cache_s, name="promos"
+        )
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index(

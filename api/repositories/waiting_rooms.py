@@ -48,7 +48,7 @@ class WaitingRoomsRepo:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:
         self.collection = db["rooms"]
-        self._cache: TtlCache[str, RoomSettings | None] = TtlCache(cache_s)
+        self._cache: TtlCache[str, RoomSettings | None] = TtlCache(cache_s, name="waiting_rooms")
 
     async def get(self, event_id: str) -> RoomSettings | None:
         """The room of ``event_id`` from memory (``cache_s`` old at most), or None."""

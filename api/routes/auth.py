@@ -18,7 +18,7 @@ from api.schemas.users import UserCreate, UserPublic
 
 
 async def auth_rate_limit(container: ContainerDep, ip: ClientIp) -> None:
-    container.limiter.check("auth", ip, container.settings.auth_rate_per_ip)
+    await container.limiter.check("auth", ip, container.settings.auth_rate_per_ip)
 
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"], dependencies=[Depends(auth_rate_limit)])

@@ -136,8 +136,8 @@ class ReservationService:
         """Hold for ``user``; ``admission`` is the waiting room's token, needed (403
         otherwise) when the event has a waiting room. ``body.promo_code`` is resolved
         through ``promos``: a presale code opens the sale before ``sale_starts_at``."""
-        self.limiter.check("reserve-user", user.id, self.settings.reserve_rate_per_user)
-        self.limiter.check("reserve-ip", ip, self.settings.reserve_rate_per_ip)
+        await self.limiter.check("reserve-user", user.id, self.settings.reserve_rate_per_user)
+        await self.limiter.check("reserve-ip", ip, self.settings.reserve_rate_per_ip)
         event = await self.catalog.get_for_sale(body.event_id)
         # A draft is its owner's: to anyone else it does not exist (404, not 409).
         published = event is not None and event.published_at is not None

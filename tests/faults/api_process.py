@@ -3,6 +3,7 @@ Ray namespace, queues and localstripe, so a scenario can kill it and start it ag
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -23,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class ApiProcess:
     """``with ApiProcess(settings, log) as url``; ``kill()`` then ``start()`` to restart."""
 
-    def __init__(self, settings: Settings, log: Path) -> None:
+    def __init__(self, settings: Settings, log: Path, **extra: str) -> None:
         self.settings, self.log, self.port = settings, log, free_port()
+        self.extra = extra  # more environment (API_PROCESSES=2, RUN_WORKERS=true ...)
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -46,7 +48,15 @@ class ApiProcess:
             "RESERVE_RATE_PER_USER": "0",
             "RESERVE_RATE_PER_IP": "0",
             "AUTH_RATE_PER_IP": "0",
+            **self.extra,
         }
+
+    def workers(self) -> list[int]:
+        """The pids of the API processes under the supervisor (uvicorn's workers)."""
+        assert self.proc is not None
+        tasks = Path(f"/proc/{self.proc.pid}/task").glob("*/children")
+        pids = [int(p) for task in tasks for p in task.read_text().split()]
+        return [p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
 
     def start(self, timeout: float = 120.0) -> float:
         """Start and wait until /health answers; the seconds it took."""
@@ -62,14 +72,26 @@ class ApiProcess:
             except httpx.TransportError:
                 pass
             if self.proc.poll() is not None or time.monotonic() - started > timeout:
+                self.kill()  # never leave a half-started system (and its Ray) behind
                 raise RuntimeError(f"the API did not start: {self.log.read_text()[-2000:]}")
             time.sleep(0.2)
 
     def kill(self) -> None:
-        """kill -9: no graceful shutdown, requests in flight are cut."""
+        """kill -9: no graceful shutdown, requests in flight are cut (its API processes
+        see their parent gone and stop; the port is free once they have)."""
         if self.proc is not None and self.proc.poll() is None:
+            workers = self.workers()
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(30)
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # cut like their parent, not drained
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """What Ctrl-C does: a graceful stop of everything it started."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(timeout)
 
     def __enter__(self) -> str:
         self.start()

@@ -83,10 +83,11 @@ async def buyer(
     seats: list[str],
     method: str = "pm_card_visa",
     before_pay: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    deadline_s: float = 90.0,
 ) -> None:
     """Reserve ``seats``; if held, pay for them. Every acknowledgement goes to the ledger."""
     body = {"event_id": event_id, "seats": seats}
-    held = await send(client, ledger, "POST", "/v1/tickets/reserve", headers, body)
+    held = await send(client, ledger, "POST", "/v1/tickets/reserve", headers, body, deadline_s)
     if held.status_code == 409:  # someone else got a seat first: an honest refusal
         return
     assert held.status_code == 201, held.text
@@ -95,7 +96,7 @@ async def buyer(
     if before_pay is not None:
         await before_pay(held.json())
     pay = {"reservation_id": reservation, "payment_method": method}
-    paid = await send(client, ledger, "POST", "/v1/payments/process", headers, pay)
+    paid = await send(client, ledger, "POST", "/v1/payments/process", headers, pay, deadline_s)
     if paid.status_code == 409 and paid.json().get("code") == "reservation_not_held":
         return  # the hold expired before the payment (the clock-skew scenario)
     assert paid.status_code == 202, paid.text
@@ -112,6 +113,7 @@ async def run_buyers(
     declined_every: int = 6,
     ledger: Ledger | None = None,
     spread_s: float = 4.0,
+    deadline_s: float = 90.0,
 ) -> Ledger:
     """``buyers`` concurrent buyers wanting 1-2 seats each from an overlapping pool (so
     some lose races), one in ``declined_every`` paying with a card that is declined.
@@ -126,7 +128,9 @@ async def run_buyers(
         tasks.append(
             _later(
                 i * spread_s / buyers,
-                buyer(client, ledger, event_id, user, token(user), seats, card),
+                buyer(
+                    client, ledger, event_id, user, token(user), seats, card, deadline_s=deadline_s
+                ),
             )
         )
     await asyncio.gather(*tasks)
