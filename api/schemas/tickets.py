@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from api.pagination import Page
+from api.schemas.base import RequestModel
 
 QrPayload = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
@@ -46,10 +47,8 @@ class TicketPublic(BaseModel):
 TicketPage = Page[TicketPublic]
 
 
-class CheckInCreate(BaseModel):
+class CheckInCreate(RequestModel):
     """What a door scanner read from the ticket's QR code."""
-
-    model_config = ConfigDict(extra="forbid")
 
     qr: QrPayload
 
