@@ -146,7 +146,8 @@ INVENTORY_STATUS: dict[type[Exception], tuple[int, str]] = {
     SoldOutError: (409, "Sold out"),
     HoldAlreadySoldError: (409, "Already sold"),
     HoldExpiredError: (409, "Reservation expired"),
-    LimitExceededError: (429, "Per-customer limit reached"),
+    # 409, not 429: the state of the customer's purchases refuses it; 429 is rate limiting.
+    LimitExceededError: (409, "Per-customer limit reached"),
     HoldNotFoundError: (404, "Reservation not found"),
     InvalidSeatError: (422, "Invalid seat"),
     InvalidAreaError: (422, "Invalid section or area"),

@@ -90,14 +90,19 @@ class Inventory(InventoryState):
                 return (prior[1], ())
         return self._handlers[type(command)](command, now)
 
+    # Each hold checks in one order: the request's validity (422: quantity, seats,
+    # section, area), then the customer's limit, then what is free. A malformed request
+    # is never counted against the customer, nor told it is over a limit.
+
     def _hold_seats(self, cmd: HoldSeats, now: float) -> Outcome:
         ids = cmd.seats
         count = len(ids)
-        self._check_quantity(cmd.customer, count)
+        self._check_positive(count)
         seats = self.map.seat_indexes(ids)
         if count > 1 and len(set(seats)) != count:
             repeated = tuple(sorted({s for s in ids if ids.count(s) > 1}))
             raise InvalidSeatError(f"seats requested twice: {', '.join(repeated)}", repeated)
+        self._check_limit(cmd.customer, count)
         states, price, section_of = self.states, self.map.section_price, self.map.seat_section
         amount = 0
         for seat in seats:
@@ -109,8 +114,9 @@ class Inventory(InventoryState):
 
     def _hold_best_available(self, cmd: HoldBestAvailable, now: float) -> Outcome:
         quantity = cmd.quantity
-        self._check_quantity(cmd.customer, quantity)
+        self._check_positive(quantity)
         section = self.map.section(cmd.section)
+        self._check_limit(cmd.customer, quantity)
         free = self.section_free[section]
         if free < quantity:
             raise SoldOutError(f"section {cmd.section} has {free} seats left", free)
@@ -126,8 +132,9 @@ class Inventory(InventoryState):
 
     def _hold_area(self, cmd: HoldArea, now: float) -> Outcome:
         quantity = cmd.quantity
-        self._check_quantity(cmd.customer, quantity)
+        self._check_positive(quantity)
         area = self.map.area(cmd.area)
+        self._check_limit(cmd.customer, quantity)
         free = self.map.area_capacity[area] - self.area_held[area] - self.area_sold[area]
         if free < quantity:
             raise SoldOutError(f"area {cmd.area} has {free} places left", free)
@@ -204,9 +211,12 @@ class Inventory(InventoryState):
         self.apply(event)
         return (event, (event,))
 
-    def _check_quantity(self, customer: str, quantity: int) -> None:
+    @staticmethod
+    def _check_positive(quantity: int) -> None:
         if type(quantity) is not int or quantity < 1:
             raise InvalidQuantityError(f"quantity must be a positive integer, not {quantity!r}")
+
+    def _check_limit(self, customer: str, quantity: int) -> None:
         current = self.owned.get(customer, 0)
         if current + quantity > self.limit:
             raise LimitExceededError(
