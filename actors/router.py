@@ -37,6 +37,7 @@ from engine import (
     SoldOutError,
     Venue,
 )
+from engine.errors import counted
 from engine.limits import GrantQuota, ReturnQuota, SettleQuota
 from engine.seatmap import SeatMap
 from engine.shards import ShardPlan, plan_shards
@@ -161,7 +162,8 @@ class InventoryRouter:
                 return shard, await self.calls.execute(route.stream(shard), command)
             except SoldOutError as refused:
                 left += refused.available
-        raise SoldOutError(f"area {command.area} has {left} places left, not together", left)
+        places = counted(left, "place")
+        raise SoldOutError(f"area {command.area} has {places} left, not together", left)
 
     def _held(self, route: Route, shard: int, grant_id: int, answer: Any) -> Held:
         seat_map = route.maps[max(shard, 0)]

@@ -31,6 +31,7 @@ from engine.errors import (
     LimitExceededError,
     SeatUnavailableError,
     SoldOutError,
+    counted,
 )
 from engine.events import (
     DomainEvent,
@@ -119,7 +120,7 @@ class Inventory(InventoryState):
         self._check_limit(cmd.customer, quantity)
         free = self.section_free[section]
         if free < quantity:
-            raise SoldOutError(f"section {cmd.section} has {free} seats left", free)
+            raise SoldOutError(f"section {cmd.section} has {counted(free, 'seat')} left", free)
         seats = best_available(
             self.states,
             self.map.row_span,
@@ -137,7 +138,7 @@ class Inventory(InventoryState):
         self._check_limit(cmd.customer, quantity)
         free = self.map.area_capacity[area] - self.area_held[area] - self.area_sold[area]
         if free < quantity:
-            raise SoldOutError(f"area {cmd.area} has {free} places left", free)
+            raise SoldOutError(f"area {cmd.area} has {counted(free, 'place')} left", free)
         return self._hold(cmd, now, (), area, quantity, self.map.area_price[area] * quantity)
 
     def _hold(
@@ -190,7 +191,8 @@ class Inventory(InventoryState):
         if promo is not None:
             code, limit = promo.code, promo.limit
             if limit is not None and self.promo_uses.get(code, 0) >= limit:
-                raise PromoExhaustedError(f"code {code!r} was used {limit} times", code, limit)
+                used = counted(limit, "time")
+                raise PromoExhaustedError(f"code {code!r} was used {used}", code, limit)
             off = discount(promo, amount, quantity)
         seq, key = self.seq + 1, cmd.key
         event = SeatsHeld(

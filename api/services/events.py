@@ -211,7 +211,10 @@ class EventService:
     async def _managed(self, user: Principal, event_id: str) -> dict[str, Any]:
         doc = await self._visible(user, event_id)
         if not await self.access.can(user, doc, "manage_events"):
-            raise Forbidden("Only those who manage the event's events (or an admin) change it.")
+            raise Forbidden(
+                "Only those who manage this event (its owner, its organiser's team with "
+                "manage_events, or an admin) may change it."
+            )
         return doc
 
     async def _audit(
