@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import container as composition
+from api.compression import CompressReads
+from api.docs_ui import install_docs
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.openapi import install_problem_documentation
 from api.problems import install_problem_handlers
@@ -38,10 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await container.close()
 
+    title = "Ticketing API"
     app = FastAPI(
-        title="Ticketing API",
+        title=title,
         version=package_version(),
-        docs_url="/docs",
+        docs_url=None,  # install_docs: served from the package, not a CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
         description="Reservations for concerts and events, served by one actor per event. "
@@ -52,7 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_problem_documentation(app)
+    install_docs(app, title)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CompressReads, minimum_size=1024)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
