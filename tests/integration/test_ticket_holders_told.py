@@ -93,3 +93,16 @@ async def test_a_refund_says_why_in_words_and_tells_the_transferee(notify: Notif
     assert to_bo["Subject"] == "Your ticket for Gala is no longer valid"
     text = text_and_html(to_bo)[0]
     assert "A-1-2" in text and "A-1-1" not in text and "support team" in text
+
+    # The refunds of a cancelled event: the buyer is emailed; the holder was already told.
+    again = order(ann, event_id, ticket("A-3-1", owner=bo), status="refunded")
+    await notify.container.db("orders")["orders"].insert_one(again)
+    cancelled = {**body, "order_id": str(again["_id"]), "reason": "event_cancelled"}
+    message_id = await notify.bus.publish(ORDER_REFUNDED, cancelled)
+
+    async def handled() -> bool:  # acknowledged: every notice of it was sent
+        return message_id in notify.worker.consumer._seen
+
+    await eventually(handled)
+    records = await notify.records.for_message(message_id)
+    assert [(r["user_id"], r["template"]) for r in records] == [(ann["id"], "order_refunded")]

@@ -115,6 +115,8 @@ async def order_refunded(body: dict[str, Any], sources: Sources, base_url: str) 
     code = body.get("reason") or ""
     context = await _order_context(body, sources, reason=refund_reason(code), reason_code=code)
     notices = [Notice(str(_field(body, "user_id")), "order_refunded", context)]
+    if code == "event_cancelled":
+        return notices  # its holders were told by event.cancelled: once is enough
     for holding in await sources.transferees(str(body["order_id"])):
         tickets = _ticket_lines(holding, base_url)
         notices.append(Notice(holding.user_id, "ticket_refunded", {**context, "tickets": tickets}))
