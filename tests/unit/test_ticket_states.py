@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from api.services.ticket_csv import TierOf, order_rows
 from api.services.ticket_states import ticket_state
 from engine import HoldArea, HoldBestAvailable, Promo, PromoExhaustedError, SoldOutError
 from engine.errors import counted
@@ -58,3 +59,16 @@ def test_emails_speak_to_people() -> None:
         ticket_url("https://t.example", "abc-1")
         == "https://t.example/web/tickets.html?ticket=abc-1"
     )
+
+
+def test_the_csv_export_lists_the_same_state() -> None:
+    event = {"prices": [{"name": "Cat 1", "amount": 5000, "sections": ["A"], "areas": []}]}
+    order = {
+        "_id": "o1", "user_id": "u1", "status": "confirmed", "created_at": AT,
+        "tickets": [{"ticket_id": "o1-1", "seat": "A-1-1", "checked_in_at": None}],
+    }  # fmt: skip
+
+    def status(cancelled: bool) -> str:
+        return order_rows(order, TierOf(event), "EUR", cancelled).split(",")[2]
+
+    assert (status(False), status(True)) == ("valid", "cancelled")
