@@ -7,7 +7,7 @@ ReDoc is not served: no package ships it, and a CDN page is what this replaces.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
@@ -21,7 +21,10 @@ REDIRECT_URL = "/docs/oauth2-redirect"
 def install_docs(app: FastAPI, title: str, openapi_url: str = "/openapi.json") -> None:
     """``/docs``, its assets and its OAuth2 redirect page (the "Authorize" button)."""
     assets = StaticFiles(directory=str(swagger_ui_path), check_dir=False)
-    app.mount(ASSETS_URL, assets, name="swagger-ui")
+
+    async def asset(path: str, request: Request) -> Response:
+        # A GET route (not a mount), as /web/ is: every endpoint is a declared route.
+        return await assets.get_response(path, request.scope)
 
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(
@@ -38,5 +41,9 @@ def install_docs(app: FastAPI, title: str, openapi_url: str = "/openapi.json") -
     async def oauth2_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    app.add_api_route(DOCS_URL, docs, methods=["GET"], include_in_schema=False)
-    app.add_api_route(REDIRECT_URL, oauth2_redirect, methods=["GET"], include_in_schema=False)
+    for path, endpoint in (
+        (DOCS_URL, docs),
+        (f"{ASSETS_URL}/{{path:path}}", asset),
+        (REDIRECT_URL, oauth2_redirect),
+    ):
+        app.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False)
