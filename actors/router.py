@@ -52,6 +52,7 @@ from engine import (
     SoldOutError,
     Venue,
 )
+from engine.errors import counted
 from engine.limits import GrantQuota, ReturnQuota, SettleQuota
 from engine.seatmap import SeatMap
 from engine.shards import ShardPlan, plan_shards
@@ -196,6 +197,7 @@ class InventoryRouter:
         if route.plan is None:
             return self._held(route, -1, 0, await self.calls.execute(event_id, command))
         quantity = len(command.seats) if isinstance(command, HoldSeats) else command.quantity
+        self._shards_for(route, command)  # unknown seats or areas: a 422, never counted
         expires = time.time() + route.ttl + GRANT_GRACE_S
         grant = await self.calls.execute(event_id, GrantQuota(command.customer, quantity, expires))
         try:
@@ -205,26 +207,33 @@ class InventoryRouter:
             raise
         return self._held(route, shard, grant.grant_id, answer)
 
-    async def _hold_in_shard(self, route: Route, command: HoldCommand) -> tuple[int, Any]:
+    @staticmethod
+    def _shards_for(route: Route, command: HoldCommand) -> tuple[int, ...]:
+        """The shards that may take this hold; the engine's 422 if it names nothing."""
         plan = route.plan
         assert plan is not None
         if isinstance(command, HoldSeats):
-            shard = plan.shard_of_seats(command.seats)
-        elif isinstance(command, HoldBestAvailable):
+            return (plan.shard_of_seats(command.seats),)
+        if isinstance(command, HoldBestAvailable):
             if command.section not in plan.section_shard:
                 raise InvalidAreaError(f"no section named {command.section!r}", command.section)
-            shard = plan.section_shard[command.section]
-        else:
-            return await self._hold_in_area(route, command)
-        return shard, await self.calls.execute(route.stream(shard), command)
-
-    async def _hold_in_area(self, route: Route, command: HoldArea) -> tuple[int, Any]:
-        """Try the area's shards in turn (starting from a rotating one) until one has room."""
-        shards = route.plan.area_shards.get(command.area) if route.plan else None
+            return (plan.section_shard[command.section],)
+        shards = plan.area_shards.get(command.area)
         if not shards:
             raise InvalidAreaError(
                 f"no general-admission area named {command.area!r}", command.area
             )
+        return tuple(shards)
+
+    async def _hold_in_shard(self, route: Route, command: HoldCommand) -> tuple[int, Any]:
+        if isinstance(command, HoldArea):
+            return await self._hold_in_area(route, command)
+        shard = self._shards_for(route, command)[0]
+        return shard, await self.calls.execute(route.stream(shard), command)
+
+    async def _hold_in_area(self, route: Route, command: HoldArea) -> tuple[int, Any]:
+        """Try the area's shards in turn (starting from a rotating one) until one has room."""
+        shards = self._shards_for(route, command)
         route.next_area_shard += 1
         left = 0
         for i in range(len(shards)):
@@ -233,7 +242,8 @@ class InventoryRouter:
                 return shard, await self.calls.execute(route.stream(shard), command)
             except SoldOutError as refused:
                 left += refused.available
-        raise SoldOutError(f"area {command.area} has {left} places left, not together", left)
+        places = counted(left, "place")
+        raise SoldOutError(f"area {command.area} has {places} left, not together", left)
 
     def _held(self, route: Route, shard: int, grant_id: int, answer: Any) -> Held:
         seat_map = route.maps[max(shard, 0)]

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import container as composition
+from api.compression import CompressReads
+from api.docs_ui import install_docs
 from api.hotpath import install_reserve_fast_path
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.openapi import install_problem_documentation
@@ -39,12 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await container.close()
 
+    title = "Ticketing API"
     app = FastAPI(
-        title="Ticketing API",
+        title=title,
         version=package_version(),
+        docs_url=None,  # install_docs: served from the package, not a CDN
+        redoc_url=None,
         # Off in production unless DOCS_ENABLED: the schema maps every admin route.
-        docs_url="/docs" if settings.serve_docs else None,
-        redoc_url="/redoc" if settings.serve_docs else None,
         openapi_url="/openapi.json" if settings.serve_docs else None,
         lifespan=lifespan,
         description="Reservations for concerts and events, served by one actor per event. "
@@ -55,8 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_problem_documentation(app)
+    if settings.serve_docs:
+        install_docs(app, title)
     install_reserve_fast_path(app)  # innermost: inside the body limit and request context
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CompressReads, minimum_size=1024)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

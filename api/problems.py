@@ -101,17 +101,32 @@ async def _http_exception(request: Request, exc: Exception) -> ProblemResponse:
     return problem(request, exc.status_code, code, detail, headers=headers)
 
 
+def _field(loc: list[Any]) -> str:
+    """``["body", "prices", 0, "amount"]`` -> ``prices[0].amount`` (where it is said)."""
+    path = ""
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path or (str(loc[0]) if loc else "body")
+
+
 async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
+    errors = []
+    for err in exc.errors():
+        loc = list(err.get("loc", ()))
+        # A JSON syntax error's loc ends with a character offset, not a field.
+        field = "body" if err.get("type") == "json_invalid" else _field(loc)
+        errors.append(
+            {"loc": loc, "field": field, "msg": err.get("msg", ""), "type": err.get("type", "")}
+        )
+    # One line per field in the detail too: a reader of the problem sees what to fix.
+    said = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return problem(
         request,
         422,
         "validation_error",
-        "The request is invalid: see `errors`.",
+        f"The request is invalid: {said}{more}." if said else "The request is invalid.",
         errors=errors,
     )
 
@@ -131,7 +146,8 @@ INVENTORY_STATUS: dict[type[Exception], tuple[int, str]] = {
     SoldOutError: (409, "Sold out"),
     HoldAlreadySoldError: (409, "Already sold"),
     HoldExpiredError: (409, "Reservation expired"),
-    LimitExceededError: (429, "Per-customer limit reached"),
+    # 409, not 429: the state of the customer's purchases refuses it; 429 is rate limiting.
+    LimitExceededError: (409, "Per-customer limit reached"),
     HoldNotFoundError: (404, "Reservation not found"),
     InvalidSeatError: (422, "Invalid seat"),
     InvalidAreaError: (422, "Invalid section or area"),

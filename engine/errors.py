@@ -8,6 +8,11 @@ actor errors on the caller's side by pickling them.
 from __future__ import annotations
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 seat``, ``2 seats``, ``0 places``: a count in words people read."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 class InventoryError(Exception):
     """Base of every error the inventory raises; nothing was changed when raised."""
 

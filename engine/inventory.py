@@ -32,6 +32,7 @@ from engine.errors import (
     LimitExceededError,
     SeatUnavailableError,
     SoldOutError,
+    counted,
 )
 from engine.events import (
     DomainEvent,
@@ -93,14 +94,19 @@ class Inventory(InventoryState):
                 return (prior[1], ())
         return self._handlers[type(command)](command, now)
 
+    # Each hold checks in one order: the request's validity (422: quantity, seats,
+    # section, area), then the customer's limit, then what is free. A malformed request
+    # is never counted against the customer, nor told it is over a limit.
+
     def _hold_seats(self, cmd: HoldSeats, now: float) -> Outcome:
         ids = cmd.seats
         count = len(ids)
-        self._check_quantity(cmd.customer, count)
+        self._check_positive(count)
         seats = self.map.seat_indexes(ids)
         if count > 1 and len(set(seats)) != count:
             repeated = tuple(sorted({s for s in ids if ids.count(s) > 1}))
             raise InvalidSeatError(f"seats requested twice: {', '.join(repeated)}", repeated)
+        self._check_limit(cmd.customer, count)
         states, price, section_of = self.states, self.map.section_price, self.map.seat_section
         amount = 0
         for seat in seats:
@@ -112,11 +118,12 @@ class Inventory(InventoryState):
 
     def _hold_best_available(self, cmd: HoldBestAvailable, now: float) -> Outcome:
         quantity = cmd.quantity
-        self._check_quantity(cmd.customer, quantity)
+        self._check_positive(quantity)
         section = self.map.section(cmd.section)
+        self._check_limit(cmd.customer, quantity)
         free = self.section_free[section]
         if free < quantity:
-            raise SoldOutError(f"section {cmd.section} has {free} seats left", free)
+            raise SoldOutError(f"section {cmd.section} has {counted(free, 'seat')} left", free)
         seats = best_available(
             self.states,
             self.map.row_span,
@@ -129,11 +136,12 @@ class Inventory(InventoryState):
 
     def _hold_area(self, cmd: HoldArea, now: float) -> Outcome:
         quantity = cmd.quantity
-        self._check_quantity(cmd.customer, quantity)
+        self._check_positive(quantity)
         area = self.map.area(cmd.area)
+        self._check_limit(cmd.customer, quantity)
         free = self.map.area_capacity[area] - self.area_held[area] - self.area_sold[area]
         if free < quantity:
-            raise SoldOutError(f"area {cmd.area} has {free} places left", free)
+            raise SoldOutError(f"area {cmd.area} has {counted(free, 'place')} left", free)
         return self._hold(cmd, now, (), area, quantity, self.map.area_price[area] * quantity)
 
     def _hold(
@@ -186,7 +194,8 @@ class Inventory(InventoryState):
         if promo is not None:
             code, limit = promo.code, promo.limit
             if limit is not None and self.promo_uses.get(code, 0) >= limit:
-                raise PromoExhaustedError(f"code {code!r} was used {limit} times", code, limit)
+                used = counted(limit, "time")
+                raise PromoExhaustedError(f"code {code!r} was used {used}", code, limit)
             off = discount(promo, amount, quantity)
         seq, key = self.seq + 1, cmd.key
         event = SeatsHeld(
@@ -207,9 +216,12 @@ class Inventory(InventoryState):
         self.apply(event)
         return (event, (event,))
 
-    def _check_quantity(self, customer: str, quantity: int) -> None:
+    @staticmethod
+    def _check_positive(quantity: int) -> None:
         if type(quantity) is not int or quantity < 1:
             raise InvalidQuantityError(f"quantity must be a positive integer, not {quantity!r}")
+
+    def _check_limit(self, customer: str, quantity: int) -> None:
         current = self.owned.get(customer, 0)
         if current + quantity > self.limit:
             raise LimitExceededError(

@@ -169,13 +169,15 @@ class OrdersRepository:
     async def with_tickets(
         self, user_id: str, after: dict[str, Any] | None, limit: int
     ) -> list[dict[str, Any]]:
-        """A user's confirmed orders holding a ticket of theirs (bought and not
-        transferred away, or transferred to them), newest first, from ``after``."""
+        """A user's orders holding a ticket of theirs (bought and not transferred away,
+        or transferred to them), newest first, from ``after``: confirmed ones, and
+        refunded ones, whose tickets their holders still see (as void)."""
         mine = [
             {"user_id": user_id, "tickets": {"$elemMatch": {"owner_id": None}}},
             {"tickets.owner_id": user_id},
         ]
-        query: dict[str, Any] = {"status": "confirmed", "$or": mine}
+        ticketed = {"$in": ["confirmed", "refunding", "refunded"]}  # ticket_states.TICKETED
+        query: dict[str, Any] = {"status": ticketed, "$or": mine}
         if after is not None:
             at, oid = after["created_at"], after["_id"]
             older = {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lte": oid}}]}

@@ -17,7 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 SALES_STATUSES = ("confirmed", "refunding", "refunded")
 TICKET_FIELDS = dict.fromkeys(
     [
-        *("user_id", "created_at", "currency", "promo_code"),
+        *("user_id", "created_at", "currency", "promo_code", "status", "refund.reason"),
         *("tickets.ticket_id", "tickets.seat", "tickets.area", "tickets.owner_id"),
         *("tickets.checked_in_at", "tickets.transferred_at"),
     ],

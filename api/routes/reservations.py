@@ -33,9 +33,12 @@ AdmissionToken = Annotated[
 PROBLEMS = {
     403: {"description": "Waiting room token missing or not yours; hidden tier needs a code"},
     404: {"description": "No such event"},
-    409: {"description": "Seats taken, sold out, not on sale; promo code used up or disabled"},
+    409: {
+        "description": "Seats taken, sold out, not on sale, over the per-customer limit "
+        "(`limit_exceeded`); promo code used up or disabled"
+    },
     422: {"description": "Invalid seats, section, area, quantity or promo code"},
-    429: {"description": "Over the per-customer limit, or rate limited"},
+    429: {"description": "Rate limited (`rate_limited`, `Retry-After`)"},
     503: {"description": "Inventory busy or restarting: retry after `Retry-After`"},
 }
 

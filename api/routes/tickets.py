@@ -19,7 +19,8 @@ NOT_YOURS = {404: {"description": "Not found (or not yours)"}}
 async def list_tickets(
     user: CurrentUser, tickets: Tickets, limit: Limit = 20, cursor: Cursor = None
 ) -> TicketPage:
-    """The caller's tickets (confirmed orders), newest first."""
+    """The caller's tickets, newest first, each with its one `status`: valid,
+    checked_in, or void (refunded, cancelled: no QR code)."""
     return await tickets.list(user, limit, cursor)
 
 
@@ -48,7 +49,11 @@ async def get_ticket(ticket_id: str, user: CurrentUser, tickets: Tickets) -> Tic
     responses={
         **NOT_YOURS,
         403: {"description": "Not the event's organiser (nor an admin)"},
-        409: {"description": "Already checked in (`already_checked_in`), or refunded"},
+        409: {
+            "description": "Already checked in (`already_checked_in`), replaced by a "
+            "transfer (`ticket_superseded`), or void (`ticket_void`, with its `state`: "
+            "refunded or cancelled)"
+        },
         422: {"description": "Forged, damaged or another ticket's QR code (`invalid_qr`)"},
     },
 )

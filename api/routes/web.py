@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from api.deps import ContainerDep
@@ -26,6 +26,16 @@ router = APIRouter(tags=["web"])
 @router.get("/", include_in_schema=False)
 async def home() -> RedirectResponse:
     return RedirectResponse("/web/")
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> FileResponse:
+    # Browsers ask for it on every site (and /docs names it): a 404 in every log otherwise.
+    return FileResponse(
+        WEB_DIR / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @router.get("/web/{path:path}", include_in_schema=False)

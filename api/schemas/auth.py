@@ -18,6 +18,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from api.schemas.base import RequestModel
+
 
 def _utf8(value: str) -> str:
     try:
@@ -58,7 +60,7 @@ RefreshToken = Annotated[
 ]
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestModel):
     """Credentials of an account."""
 
     model_config = ConfigDict(
@@ -72,7 +74,7 @@ class LoginRequest(BaseModel):
     password: AnyPassword
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestModel):
     """A refresh token (for ``/refresh`` and ``/logout``)."""
 
     model_config = ConfigDict(

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
+from api.schemas.base import Instant, PatchModel, RequestModel
 from api.schemas.transfers import TransferPolicy
 from api.schemas.venues import MapName, Name
 from api.services.catalog_rules import check_schedule
@@ -57,10 +58,12 @@ class Category(StrEnum):
     other = "other"
 
 
-class PriceIn(BaseModel):
-    """One price tier: ``amount`` minor units for each seat or place it names."""
+# Its value, as JSON carries it (strict mode would want an enum member).
+CategoryIn = Annotated[Category, Strict(False)]
 
-    model_config = ConfigDict(extra="forbid")
+
+class PriceIn(RequestModel):
+    """One price tier: ``amount`` minor units for each seat or place it names."""
 
     name: Name
     amount: int = Field(ge=0, le=100_000_000)
@@ -69,19 +72,19 @@ class PriceIn(BaseModel):
     hidden: bool = Field(False, description="Sold only with an access code that unlocks it")
 
 
-class EventCreate(BaseModel):
+class EventCreate(RequestModel):
     """A new event, created as a draft; every section and area needs exactly one tier."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
     title: Title
     description: Description = ""
-    category: Category
+    category: CategoryIn
     venue_id: VenueId
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
-    sale_starts_at: AwareDatetime
-    sale_ends_at: AwareDatetime | None = Field(None, description="Default: starts_at.")
+    starts_at: Instant
+    ends_at: Instant | None = None
+    sale_starts_at: Instant
+    sale_ends_at: Instant | None = Field(None, description="Default: starts_at.")
     currency: Currency = Field(description="ISO 4217 code, upper case.")
     prices: list[PriceIn] = Field(min_length=1, max_length=100)
     max_tickets_per_customer: MaxTickets = 6
@@ -99,33 +102,25 @@ class EventCreate(BaseModel):
         return self
 
 
-class EventUpdate(BaseModel):
+class EventUpdate(PatchModel):
     """Changes to an event. Prices, venue, currency and limits only while a draft."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"title": "Zenith Live (2nd date)"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Zenith Live (2nd date)"}]})
+    nullable: ClassVar[frozenset[str]] = frozenset({"ends_at", "sale_ends_at"})
 
     title: Title | None = None
     description: Description | None = None
-    category: Category | None = None
+    category: CategoryIn | None = None
     venue_id: VenueId | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = Field(None, description="null clears it.")
-    sale_starts_at: AwareDatetime | None = None
-    sale_ends_at: AwareDatetime | None = Field(None, description="null clears it.")
+    starts_at: Instant | None = None
+    ends_at: Instant | None = Field(None, description="null clears it.")
+    sale_starts_at: Instant | None = None
+    sale_ends_at: Instant | None = Field(None, description="null clears it.")
     currency: Currency | None = None
     prices: list[PriceIn] | None = Field(None, min_length=1, max_length=100)
     max_tickets_per_customer: MaxTickets | None = None
     hold_ttl_seconds: HoldTtl | None = None
     transfers: TransferPolicy | None = None
-
-    @model_validator(mode="after")
-    def _no_null_for_required(self) -> Self:
-        nulls = [f for f in self.model_fields_set if getattr(self, f) is None]
-        if bad := [f for f in nulls if f not in ("ends_at", "sale_ends_at")]:
-            raise ValueError(f"{', '.join(sorted(bad))} may not be null")
-        return self
 
 
 class VenueRef(BaseModel):

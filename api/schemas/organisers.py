@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.pagination import Page
 from api.schemas.auth import Email, Name
+from api.schemas.base import RequestModel
 
 # What a member may do for the organiser. The owner (the creator) gets them all.
 Permission = Literal["manage_events", "view_reports", "refund", "manage_team", "check_in"]
@@ -22,19 +23,18 @@ PERMISSIONS: tuple[Permission, ...] = (
 Permissions = list[Permission]
 
 
-class OrganiserCreate(BaseModel):
+class OrganiserCreate(RequestModel):
     """A new organiser account; its creator becomes its owner with every permission."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Live"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Live"}]})
 
     name: Name
 
 
-class MemberCreate(BaseModel):
+class MemberCreate(RequestModel):
     """Add an existing account to the team, by its email."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"email": "sam@example.com", "permissions": ["manage_events"]}]
         },
@@ -44,10 +44,10 @@ class MemberCreate(BaseModel):
     permissions: Permissions = Field(max_length=len(PERMISSIONS))
 
 
-class MemberUpdate(BaseModel):
+class MemberUpdate(RequestModel):
     """Replace a member's permissions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"permissions": ["check_in"]}]})
 
     permissions: Permissions = Field(max_length=len(PERMISSIONS))
 

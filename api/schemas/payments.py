@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from api.schemas.base import RequestModel
 from api.schemas.reservations import Money
 
 # A Stripe PaymentMethod id (``pm_...``, e.g. ``pm_card_visa`` in test mode): card
@@ -20,11 +21,10 @@ ReservationId = Annotated[str, StringConstraints(pattern=RESERVATION_ID)]
 PaymentStatus = Literal["processing", "succeeded", "failed", "refunding", "refunded"]
 
 
-class PaymentCreate(BaseModel):
+class PaymentCreate(RequestModel):
     """Pay for a held reservation with a Stripe PaymentMethod."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from api.schemas.base import Instant, PatchModel, RequestModel
 
 # Codes are matched case-insensitively and stored upper-case: buyers type them.
 Code = Annotated[
@@ -15,12 +17,11 @@ TierName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 DiscountType = Literal["percentage", "fixed", "none"]
 
 
-class PromoCreate(BaseModel):
+class PromoCreate(RequestModel):
     """A new code: a discount (percentage of the total, or fixed per ticket), an access
     code (``discount_type`` none) that unlocks hidden tiers or the presale, or both."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"code": "EARLY20", "discount_type": "percentage", "discount_value": 20,
@@ -38,8 +39,8 @@ class PromoCreate(BaseModel):
     max_uses: int | None = Field(
         None, ge=1, le=10_000_000, description="Reservations using it; none: no limit"
     )
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
     unlocks_tiers: list[TierName] = Field(default_factory=list, max_length=100)
     presale: bool = Field(False, description="Holders may reserve before `sale_starts_at`")
 
@@ -56,15 +57,19 @@ class PromoCreate(BaseModel):
         return self
 
 
-class PromoUpdate(BaseModel):
-    """What may change on a code: disable or re-enable it, its limit and its window."""
+class PromoUpdate(PatchModel):
+    """What may change on a code: disable or re-enable it, its limit and its window.
+    ``null`` clears the limit (no limit) or a bound of the window (open-ended)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"disabled": True}, {"max_uses": 500, "valid_until": None}]}
+    )
+    nullable: ClassVar[frozenset[str]] = frozenset({"max_uses", "valid_from", "valid_until"})
 
     disabled: bool | None = None
-    max_uses: int | None = Field(None, ge=1, le=10_000_000)
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    max_uses: int | None = Field(None, ge=1, le=10_000_000, description="null: no limit")
+    valid_from: Instant | None = Field(None, description="null: valid from its creation")
+    valid_until: Instant | None = Field(None, description="null: valid until the sale ends")
 
 
 class PromoPublic(BaseModel):

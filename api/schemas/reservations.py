@@ -7,16 +7,17 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.schemas.base import RequestModel
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 SeatId = Annotated[str, StringConstraints(min_length=5, max_length=120)]
 MAX_PER_REQUEST = 50
 
 
-class ReserveCreate(BaseModel):
+class ReserveCreate(RequestModel):
     """Explicit seats, or a quantity in a section (best available) or in a GA area."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"event_id": "66f0c0ffee0000000000abcd", "seats": ["A-1-1", "A-1-2"]},

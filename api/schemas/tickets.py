@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.pagination import Page
+from api.schemas.base import RequestModel
+from api.services.ticket_states import TicketState
 
 QrPayload = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
 class TicketPublic(BaseModel):
-    """A ticket and its signed QR payload (verifiable offline: ``/v1/tickets/public-key``)."""
+    """A ticket and its signed QR payload (verifiable offline: ``/v1/tickets/public-key``).
+    ``status``: valid, checked_in, or void: refunded (its order) or cancelled (its event),
+    which carry no QR code."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -38,18 +42,16 @@ class TicketPublic(BaseModel):
     event_title: str | None = None
     seat: str | None = None
     area: str | None = None
-    qr: str
-    status: Literal["valid", "checked_in"]
+    qr: str | None = Field(description="The signed QR payload; null once the ticket is void")
+    status: TicketState
     checked_in_at: datetime | None = None
 
 
 TicketPage = Page[TicketPublic]
 
 
-class CheckInCreate(BaseModel):
+class CheckInCreate(RequestModel):
     """What a door scanner read from the ticket's QR code."""
-
-    model_config = ConfigDict(extra="forbid")
 
     qr: QrPayload
 

@@ -10,14 +10,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.auth import Email
+from api.schemas.base import RequestModel
 
 
-class TransferPolicy(BaseModel):
+class TransferPolicy(RequestModel):
     """Whether an event's tickets may change hands, and until when (an event without a
     policy allows transfers until it starts)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"allowed": True, "freeze_hours_before": 24}]},
     )
 
@@ -27,12 +27,10 @@ class TransferPolicy(BaseModel):
     )
 
 
-class TicketTransferCreate(BaseModel):
+class TicketTransferCreate(RequestModel):
     """Send one of your tickets to the account registered with ``to_email``."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"to_email": "friend@example.com"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to_email": "friend@example.com"}]})
 
     to_email: Email
 

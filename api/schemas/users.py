@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.pagination import Page
 from api.schemas.auth import AnyPassword, Email, Name, Password
+from api.schemas.base import PatchModel, RequestModel
 
 Role = Literal["admin", "event_creator", "user"]  # api.principal.ROLES
 USER_EXAMPLE = {
@@ -20,11 +21,10 @@ USER_EXAMPLE = {
 }
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestModel):
     """A new account (``POST /v1/auth/register``); it gets the role ``user``."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"email": "ada@example.com", "password": "correct horse 42", "name": "Ada Lovelace"}
@@ -49,11 +49,10 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(PatchModel):
     """Changes to one's own profile. Roles are not here: only an admin grants them."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"name": "Ada King"},
@@ -75,11 +74,11 @@ class UserUpdate(BaseModel):
         return self
 
 
-class RolesUpdate(BaseModel):
+class RolesUpdate(RequestModel):
     """The complete set of roles an account should have."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"roles": ["user", "event_creator"]}]}
+        json_schema_extra={"examples": [{"roles": ["user", "event_creator"]}]}
     )
 
     roles: list[Role] = Field(min_length=1, max_length=3)

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from api.schemas.base import RequestModel
+
 MAX_SECTIONS = 500
 MAX_ROWS_PER_SECTION = 2_000
 MAX_SEATS_PER_ROW = 10_000
@@ -29,10 +31,8 @@ Country = Annotated[
 ]
 
 
-class Input(BaseModel):
+class Input(RequestModel):
     """Request bodies refuse unknown fields (a typo is a 422, not silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class RowIn(Input):
@@ -60,7 +60,6 @@ class VenueCreate(Input):
     """A venue and its seat map (at least one section or area)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {

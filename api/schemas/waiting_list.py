@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from api.schemas.base import RequestModel
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
-class WaitingListJoin(BaseModel):
+class WaitingListJoin(RequestModel):
     """Wait for ``quantity`` places of an area, seats of a section, or anything."""
 
     area: Name | None = Field(None, description="A general-admission area.")

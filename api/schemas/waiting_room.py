@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from api.schemas.base import Instant, RequestModel
 
 AccountRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
 PlaceStatus = Literal["pre_sale", "queued", "admitted", "used", "expired", "sold_out", "closed"]
 RoomStatus = Literal["off", "pre_sale", "open", "paused", "sold_out", "closed"]
 
 
-class WaitingRoomCreate(BaseModel):
+class WaitingRoomCreate(RequestModel):
     """The waiting room of an event (owner or admin). Admission is capped by a rate, by
     the number of buyers admitted who have not reserved yet (automatic: it follows
     how fast buyers get their holds), or both; the default is automatic, 100 at a time.
@@ -20,7 +22,6 @@ class WaitingRoomCreate(BaseModel):
     reservations no longer need an admission."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"rate_per_minute": 600, "admission_ttl_seconds": 300},
@@ -33,7 +34,7 @@ class WaitingRoomCreate(BaseModel):
     rate_per_minute: float | None = Field(None, gt=0, le=1_000_000)
     max_active: int | None = Field(None, ge=1, le=1_000_000)
     admission_ttl_seconds: int = Field(300, ge=10, le=3600)
-    opens_at: AwareDatetime | None = Field(None, description="Default: the sale's start.")
+    opens_at: Instant | None = Field(None, description="Default: the sale's start.")
     access_list: list[AccountRef] | None = Field(
         None, max_length=100_000, description="Emails or user ids; null: anyone may join."
     )

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.pagination import Page
+from api.schemas.base import RequestModel
 
 EventKind = Literal["order.confirmed", "order.failed", "order.refunded", "ticket.checked_in"]
 ALL_KINDS: tuple[EventKind, ...] = (
@@ -20,7 +21,7 @@ Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_
 EventId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(RequestModel):
     """Subscribe ``url`` to ``events`` of one event, or of every event you manage."""
 
     url: Url = Field(examples=["https://organiser.example.com/hooks/ticketing"])

@@ -110,7 +110,7 @@ class EventService:
 
     async def update(self, user: Principal, event_id: str, body: EventUpdate) -> EventPublic:
         doc = await self._managed(user, event_id)
-        changes = _normalised({k: getattr(body, k) for k in body.model_fields_set})
+        changes = _normalised(body.changes())  # a null only where it clears (ends_at...)
         if not changes:
             return event_public(doc)
         if doc["status"] == "cancelled":
@@ -131,6 +131,7 @@ class EventService:
         if locked:
             changes.update(await self._priced_venue(merged))
         changes["updated_at"] = now_ms()
+        event_public({**doc, **changes})  # nothing is stored that the read side cannot show
         expect = {"status": doc["status"], "version": doc["version"]}
         updated = await self.events.update(event_id, expect, changes)
         if updated is None:
@@ -210,7 +211,10 @@ class EventService:
     async def _managed(self, user: Principal, event_id: str) -> dict[str, Any]:
         doc = await self._visible(user, event_id)
         if not await self.access.can(user, doc, "manage_events"):
-            raise Forbidden("Only those who manage the event's events (or an admin) change it.")
+            raise Forbidden(
+                "Only those who manage this event (its owner, its organiser's team with "
+                "manage_events, or an admin) may change it."
+            )
         return doc
 
     async def _audit(

@@ -73,6 +73,12 @@ def check_window(doc: dict[str, Any], now: datetime) -> None:
         raise PromoExpired(f"The code {code} has expired.")
 
 
+def present(doc: dict[str, Any], uses: dict[str, int] | None) -> PromoPublic:
+    """A stored code as the API shows it; ``uses`` per code, None before the event opens."""
+    count = None if uses is None else uses.get(doc["code"], 0)
+    return PromoPublic.model_validate({**doc, "uses": count})
+
+
 class PromoService:
     """Create, list and change an event's codes; resolve a code for a reservation."""
 
@@ -103,7 +109,7 @@ class PromoService:
             raise PromoCodeExists(f"The event already has a code {body.code}.") from exc
         after = {k: v for k, v in doc.items() if k not in ("event_id", "created_by")}
         await self._audit(user, "promo_code.create", event, body.code, None, after)
-        return PromoPublic(**doc)
+        return await self._present(doc)
 
     async def page(
         self, user: Principal, event_id: str, limit: int, cursor: str | None
@@ -115,10 +121,7 @@ class PromoService:
         docs = await self.repo.page(event_id, after, limit + 1)
         more = len(docs) > limit
         uses = await self.uses(event_id)
-        items = [
-            PromoPublic(**d, uses=None if uses is None else uses.get(d["code"], 0))
-            for d in docs[:limit]
-        ]
+        items = [present(d, uses) for d in docs[:limit]]
         return Page(
             items=items, next_cursor=encode_cursor({"code": items[-1].code}) if more else None
         )
@@ -127,7 +130,7 @@ class PromoService:
         self, user: Principal, event_id: str, code: str, body: PromoUpdate
     ) -> PromoPublic:
         event = await self.events._managed(user, event_id)
-        changes = {k: getattr(body, k) for k in body.model_fields_set}
+        changes = body.changes()  # explicit nulls were refused, or clear a nullable field
         current = await self.repo.get(event_id, code.upper())
         if current is None:
             raise NotFound(f"No code {code} on this event.")
@@ -138,12 +141,17 @@ class PromoService:
         start, end = merged.get("valid_from"), merged.get("valid_until")
         if start and end and end <= start:
             raise Invalid("`valid_until` must be after `valid_from`.", code="invalid_window")
+        present(merged, None)  # nothing is stored that the read side could not show
         if changes:
             before = {k: current.get(k) for k in changes}
             changes["updated_at"] = now_ms()
             current = await self.repo.update(event_id, current["code"], changes) or current
             await self._audit(user, "promo_code.update", event, current["code"], before, changes)
-        return PromoPublic(**current)
+        return await self._present(current)
+
+    async def _present(self, doc: dict[str, Any]) -> PromoPublic:
+        """One code with its live uses, as the list shows it."""
+        return present(doc, await self.uses(doc["event_id"]))
 
     async def _audit(
         self,

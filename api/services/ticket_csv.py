@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from api.services.ticket_states import ticket_state
+
 COLUMNS = (
     *("ticket_id", "order_id", "status", "tier", "seat", "area", "price", "currency"),
     *("buyer_id", "holder_id", "ordered_at", "checked_in_at", "transferred_at"),
@@ -51,8 +53,10 @@ def _when(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def order_rows(order: dict[str, Any], tier_of: TierOf, currency: str) -> str:
-    """One order's tickets as CSV lines."""
+def order_rows(
+    order: dict[str, Any], tier_of: TierOf, currency: str, event_cancelled: bool = False
+) -> str:
+    """One order's tickets as CSV lines (``status`` is the ticket's one state)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for t in order.get("tickets") or []:
@@ -61,7 +65,7 @@ def order_rows(order: dict[str, Any], tier_of: TierOf, currency: str) -> str:
             (
                 t.get("ticket_id"),
                 str(order["_id"]),
-                "checked_in" if t.get("checked_in_at") else "valid",
+                ticket_state(order, t, event_cancelled=event_cancelled),
                 _cell(tier),
                 _cell(t.get("seat")),
                 _cell(t.get("area")),
@@ -83,9 +87,10 @@ async def csv_chunks(
     """The header line and the rows, in chunks of about ``chunk_chars``: small orders
     are gathered (not a network write per order), a large order is a chunk of its own."""
     tier_of, currency = TierOf(event), event.get("currency", "")
+    cancelled = event.get("status") == "cancelled"
     pending, size = [",".join(COLUMNS) + "\n"], 0
     async for order in orders:
-        rows = order_rows(order, tier_of, currency)
+        rows = order_rows(order, tier_of, currency, cancelled)
         pending.append(rows)
         size += len(rows)
         if size >= chunk_chars:

@@ -22,11 +22,12 @@ from api.schemas.tickets import CheckInCreate, CheckInPublic, TicketPage, Ticket
 from api.security.ticket_signer import InvalidQr, TicketSigner
 from api.services.organisers import OrganiserAccess
 from api.services.ticket_issue import split_ticket_id
+from api.services.ticket_states import VOID, TicketState, ticket_state, void_detail
 from api.services.transfer_rules import holder_of, qr_version, version_of
 
 
-def present(order: dict[str, Any], ticket: dict[str, Any]) -> TicketPublic:
-    checked_in = ticket.get("checked_in_at")
+def present(order: dict[str, Any], ticket: dict[str, Any], state: TicketState) -> TicketPublic:
+    """A ticket as its holder sees it: a void one shows its state, not its QR code."""
     return TicketPublic(
         ticket_id=ticket["ticket_id"],
         order_id=str(order["_id"]),
@@ -34,9 +35,9 @@ def present(order: dict[str, Any], ticket: dict[str, Any]) -> TicketPublic:
         event_title=order.get("event_title"),
         seat=ticket.get("seat"),
         area=ticket.get("area"),
-        qr=ticket["qr"],
-        status="checked_in" if checked_in else "valid",
-        checked_in_at=checked_in,
+        qr=None if state in VOID else ticket["qr"],
+        status=state,
+        checked_in_at=ticket.get("checked_in_at"),
     )
 
 
@@ -66,9 +67,11 @@ class TicketService:
         self.access = access  # organiser permissions; without: the event's owner only
 
     async def list(self, user: Principal, limit: int, cursor: str | None) -> TicketPage:
-        """The caller's valid tickets, newest order first, ``limit`` at a time."""
+        """The caller's tickets, void ones included (with their state), newest order
+        first, ``limit`` at a time."""
         after, skip = _after(cursor) if cursor else (None, 0)
         items: list[TicketPublic] = []
+        cancelled: dict[str, bool] = {}  # per event, read once per page
         # Every confirmed order has at least one ticket: limit + 1 orders fill a page.
         for order in await self.orders.with_tickets(user.id, after, limit + 1):
             start = skip if after is not None and order["_id"] == after["_id"] else 0
@@ -79,14 +82,27 @@ class TicketService:
                 if len(items) == limit:
                     key = {"t": order["created_at"].isoformat(), "i": str(order["_id"]), "k": k}
                     return TicketPage(items=items, next_cursor=encode_cursor(key))
-                items.append(present(order, tickets[k]))
+                event_id = order["event_id"]
+                if event_id not in cancelled:
+                    cancelled[event_id] = await self._event_cancelled(event_id)
+                state = ticket_state(order, tickets[k], event_cancelled=cancelled[event_id])
+                items.append(present(order, tickets[k], state))
         return TicketPage(items=items, next_cursor=None)
 
     async def get(self, user: Principal, ticket_id: str) -> TicketPublic:
         order, ticket = await self._find(ticket_id)
         if holder_of(order, ticket) != user.id and not user.is_admin:
             raise NotFound(f"No ticket {ticket_id}.")
-        return present(order, ticket)
+        return present(order, ticket, await self.state(order, ticket))
+
+    async def state(self, order: dict[str, Any], ticket: dict[str, Any]) -> TicketState:
+        """The ticket's state now (``ticket_states``), its event read from the catalog."""
+        cancelled = await self._event_cancelled(order["event_id"])
+        return ticket_state(order, ticket, event_cancelled=cancelled)
+
+    async def _event_cancelled(self, event_id: str) -> bool:
+        event = await self.catalog.get_for_sale(event_id)  # cached: a few seconds old
+        return event is not None and event.stored_status == "cancelled"
 
     async def check_in(self, user: Principal, ticket_id: str, body: CheckInCreate) -> CheckInPublic:
         """Scan at the door (the event's organiser or an admin): valid once."""
@@ -102,8 +118,9 @@ class TicketService:
             raise Invalid(detail, code="invalid_qr") from exc
         if claims.get("tid") != ticket_id or claims.get("eid") != order["event_id"]:
             raise Invalid("This QR code belongs to another ticket.", code="invalid_qr")
-        if order["status"] != "confirmed":
-            raise Conflict(f"This ticket's order is {order['status']}.", code="ticket_void")
+        state = await self.state(order, ticket)
+        if state in VOID:
+            raise Conflict(void_detail(state), code="ticket_void", state=state)
         if qr_version(claims) != version_of(ticket):
             detail = "This QR code was replaced: the ticket was transferred."
             raise Conflict(detail, code="ticket_superseded")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.errors import Conflict, Forbidden
+from api.services.ticket_states import ticket_state, void_detail
 
 
 def holder_of(order: dict[str, Any], ticket: dict[str, Any]) -> str:
@@ -34,13 +35,14 @@ def check_transferable(
     event: dict[str, Any], order: dict[str, Any], ticket: dict[str, Any], now: datetime
 ) -> None:
     """Raise the problem that refuses this transfer, if any (checked in this order:
-    the ticket, the event, the organiser's policy, the freeze window)."""
-    if order["status"] != "confirmed":
-        raise Conflict(f"This ticket's order is {order['status']}.", code="ticket_void")
-    if ticket.get("checked_in_at") is not None:
+    the ticket's state, the organiser's policy, the freeze window)."""
+    state = ticket_state(order, ticket, event_cancelled=event.get("status") == "cancelled")
+    if state == "refunded":
+        raise Conflict(void_detail(state), code="ticket_void", state=state)
+    if state == "cancelled":
+        raise Conflict("The event is cancelled.", code="event_cancelled", state=state)
+    if state == "checked_in":
         raise Conflict("A checked-in ticket cannot be transferred.", code="ticket_checked_in")
-    if event.get("status") == "cancelled":
-        raise Conflict("The event is cancelled.", code="event_cancelled")
     policy = event.get("transfers") or {}
     if not policy.get("allowed", True):
         raise Forbidden("The organiser does not allow transfers.", code="transfers_disabled")

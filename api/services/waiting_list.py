@@ -13,6 +13,7 @@ from api.errors import Conflict, Invalid, NotFound
 from api.principal import Principal
 from api.repositories.waiting_list import WaitingListRepository
 from api.schemas.waiting_list import Offer, WaitingListEntry, WaitingListJoin
+from engine.errors import counted
 
 
 class Inventory(Protocol):
@@ -65,7 +66,7 @@ class WaitingListService:
             raise Conflict("This event is not on sale.", code="not_on_sale")
         if body.quantity > event.max_tickets_per_customer:
             limit = event.max_tickets_per_customer
-            raise Invalid(f"At most {limit} places per customer.", code="over_limit")
+            raise Invalid(f"At most {counted(limit, 'place')} per customer.", code="over_limit")
         if available_for(await self.inventory.availability(event_id), body) >= body.quantity:
             raise Conflict("Places are on sale: reserve them.", code="seats_available")
         if await self.repo.active(event_id, user.id) is not None:

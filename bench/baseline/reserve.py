@@ -60,7 +60,7 @@ async def _event(conn: AsyncConnection, event_id: str, customer: str) -> dict[st
 async def _check_limit(
     conn: AsyncConnection, ev: dict[str, Any], event_id: str, customer: str, n: int
 ) -> None:
-    """429 if `n` more places would take the customer over the event's limit."""
+    """409 if `n` more places would take the customer over the event's limit."""
     limit = ev["max_per_customer"]
     if limit is None:
         return
@@ -73,7 +73,7 @@ async def _check_limit(
     used = (await cur.fetchone())["n"]
     if used + n > limit:
         raise Refused(
-            429, "limit_exceeded", f"At most {limit} places per customer.", {"limit": limit}
+            409, "limit_exceeded", f"At most {limit} places per customer.", {"limit": limit}
         )
 
 

@@ -587,7 +587,11 @@ MATRIX: list[Scenario] = [
     Scenario(
         "GET", "/docs/oauth2-redirect", "swagger oauth", PUBLIC, fixed("/docs/oauth2-redirect")
     ),
-    Scenario("GET", "/redoc", "redoc", PUBLIC, fixed("/redoc")),
+    Scenario(
+        "GET", "/docs/assets/{path:path}", "swagger ui's files", PUBLIC,
+        fixed("/docs/assets/swagger-ui.css"),
+    ),
+    Scenario("GET", "/favicon.ico", "icon", PUBLIC, fixed("/favicon.ico")),
     # auth: public by nature (the body carries the credentials)
     Scenario(
         "POST", "/v1/auth/register", "new account", PUBLIC, prepare_register,

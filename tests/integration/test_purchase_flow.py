@@ -56,8 +56,8 @@ async def test_reserve_pay_tickets_and_the_email_with_their_links(
     assert sorted(t["seat"] for t in tickets) == ["A-2-1", "A-2-2"]
     [mail] = await smtp.wait_for(buyer["email"])
     text, html = text_and_html(mail)
-    for ticket in tickets:  # every ticket has its link, in both parts of the email
-        link = f"/v1/tickets/{ticket['ticket_id']}"
+    for ticket in tickets:  # every ticket has its web page's link, in both parts of the email
+        link = f"/web/tickets.html?ticket={ticket['ticket_id']}"
         assert link in text and link in html, text
     assert await availability(shop, event_id) == (38, 0, 2)
 

@@ -10,6 +10,7 @@ from engine import (
     HoldArea,
     HoldBestAvailable,
     HoldSeats,
+    InvalidAreaError,
     InvalidSeatError,
     LimitExceededError,
     SoldOutError,
@@ -81,3 +82,15 @@ async def test_area_quantities_use_any_shard_with_room(sharded) -> None:
 async def test_one_reservation_cannot_span_shards(sharded) -> None:
     with pytest.raises(InvalidSeatError, match="same part"):
         await sharded.hold("big", HoldSeats("ann", ("A-1-1", "B-1-1")))
+
+
+async def test_a_hold_naming_nothing_is_invalid_before_the_limit_is_counted(sharded) -> None:
+    # Over ann's limit of 4 and naming nothing: a 422, and no quota grant was taken.
+    with pytest.raises(InvalidAreaError):
+        await sharded.hold("big", HoldBestAvailable("ann", "Z", 5))
+    with pytest.raises(InvalidAreaError):
+        await sharded.hold("big", HoldArea("ann", "NOPE", 5))
+    with pytest.raises(InvalidSeatError):
+        await sharded.hold("big", HoldSeats("ann", ("Z-1-1", "Z-1-2", "Z-1-3", "Z-1-4", "Z-1-5")))
+    ledger = await sharded.calls.call("big", "status")
+    assert ledger["kind"] == "limits" and ledger["seq"] == 0  # no grant was journaled

@@ -104,14 +104,21 @@ async def test_organiser_refund_puts_the_places_back_on_sale(shop: Shop) -> None
         "organiser",
     )
     tickets = await api.client.get("/v1/tickets", headers=order["headers"])
-    assert tickets.json()["items"] == []  # refunded tickets are gone from the wallet
+    # Still in the wallet, as refunded and without a QR code (ticket_states).
+    assert [(t["status"], t["qr"]) for t in tickets.json()["items"]] == [("refunded", None)] * 2
     ticket = order["tickets"][0]
+    one = await api.client.get(f"/v1/tickets/{ticket['ticket_id']}", headers=order["headers"])
+    assert (one.json()["status"], one.json()["qr"]) == ("refunded", None)
     scan = await api.client.post(
         f"/v1/tickets/{ticket['ticket_id']}/check-in",
         headers=creator["headers"],
         json={"qr": ticket["qr"]},
     )
-    assert (scan.status_code, scan.json()["code"]) == (409, "ticket_void")
+    assert (scan.status_code, scan.json()["code"], scan.json()["state"]) == (
+        409,
+        "ticket_void",
+        "refunded",
+    )
     payment = await api.client.get(f"/v1/payments/{order['id']}", headers=order["headers"])
     assert payment.json()["status"] == "refunded"
 

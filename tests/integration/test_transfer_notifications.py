@@ -27,5 +27,5 @@ async def test_a_transfer_emails_the_sender_and_the_recipient(notify: Notify) ->
     assert out["Subject"] == "Your ticket for Night Concert was transferred"
     assert recipient["email"] in out.get_body(preferencelist=("plain",)).get_content()
     assert into["Subject"] == "A ticket for Night Concert is yours"
-    link = f"{BASE_URL}/v1/tickets/{body['ticket_id']}"
+    link = f"{BASE_URL}/web/tickets.html?ticket={body['ticket_id']}"
     assert link in into.get_body(preferencelist=("plain",)).get_content()

@@ -67,7 +67,7 @@ def test_unhandled_error_is_a_500_problem_without_traceback(app) -> None:
     [
         ("taken", 409, "seat_unavailable", None),
         ("soldout", 409, "sold_out", None),
-        ("limit", 429, "limit_exceeded", None),
+        ("limit", 409, "limit_exceeded", None),
         ("busy", 503, "inventory_unavailable", "2"),
         ("slow", 429, "rate_limited", "7"),
         ("mongo", 503, "store_unavailable", "2"),

@@ -120,6 +120,22 @@ def test_limit_counts_holds_and_purchases(inv) -> None:
     hold(inv, "A-2-1", customer="bob")  # others are not affected
 
 
+def test_a_malformed_hold_is_invalid_before_it_is_over_the_limit(inv) -> None:
+    # Validate, then count: a request that names nothing is a 422, not "over the limit".
+    with pytest.raises(InvalidAreaError):
+        inv.handle(HoldBestAvailable("ann", "NOPE", 9), NOW)
+    with pytest.raises(InvalidAreaError):
+        inv.handle(HoldArea("ann", "NOPE", 9), NOW)
+    with pytest.raises(InvalidSeatError):
+        hold(inv, "A-1-1", "A-1-2", "A-1-3", "Z-9-9", "A-2-1")
+    with pytest.raises(InvalidSeatError):
+        hold(inv, *["A-1-1"] * 5)  # the same seat five times, limit 4
+    with pytest.raises(LimitExceededError):
+        inv.handle(HoldArea("ann", "FLOOR", 5), NOW)  # valid, and over the limit
+    with pytest.raises(LimitExceededError):
+        inv.handle(HoldBestAvailable("ann", "A", 5), NOW)
+
+
 def test_hold_not_found_and_not_yours(inv) -> None:
     with pytest.raises(HoldNotFoundError):
         inv.handle(ConfirmHold(99, "pi_1"), NOW)

@@ -7,8 +7,12 @@ import { el, notice, renderHeader, requireSignIn } from "./layout.js";
 const main = document.getElementById("main");
 const list = document.getElementById("tickets");
 const more = document.getElementById("more");
-const order = new URLSearchParams(location.search).get("order");
+const params = new URLSearchParams(location.search);
+const order = params.get("order");
+const wanted = params.get("ticket"); // an email's link to one ticket
 let cursor = null;
+// A void ticket (its order refunded, or its event cancelled) carries no QR code.
+const VOID = { refunded: "Refunded: no longer valid", cancelled: "Event cancelled: no longer valid" };
 
 function qr(payload, label) {
   const box = el("div", { class: "qr", role: "img", "aria-label": label });
@@ -19,10 +23,17 @@ function qr(payload, label) {
 
 function card(ticket) {
   const where = ticket.seat ? `Seat ${ticket.seat}` : `Standing: ${ticket.area}`;
-  return el("li", { class: "card ticket", dataset: { ticket: ticket.ticket_id, order: ticket.order_id } },
+  const classes = ["card", "ticket"];
+  if (ticket.status in VOID) classes.push("void");
+  if (ticket.ticket_id === wanted) classes.push("wanted");
+  const data = { ticket: ticket.ticket_id, order: ticket.order_id, status: ticket.status };
+  return el("li", { class: classes.join(" "), dataset: data },
     el("h2", {}, ticket.event_title || "Event"),
-    el("div", {}, where, " ", el("span", { class: "badge" }, ticket.status.replace("_", " "))),
-    qr(ticket.qr, `QR code of ticket ${ticket.ticket_id}, ${where}`),
+    el("div", {}, where, " ",
+      el("span", { class: `badge ${ticket.status}` }, ticket.status.replace("_", " "))),
+    ticket.qr
+      ? qr(ticket.qr, `QR code of ticket ${ticket.ticket_id}, ${where}`)
+      : el("p", { class: "notice error" }, VOID[ticket.status] || "No longer valid"),
     el("div", { class: "muted" }, `Ticket ${ticket.ticket_id}`),
   );
 }
@@ -32,6 +43,7 @@ async function load() {
   try {
     const page = await request(`/v1/tickets${query({ limit: 50, cursor })}`);
     list.append(...page.items.map(card));
+    list.querySelector("li.wanted")?.scrollIntoView({ block: "center" });
     cursor = page.next_cursor;
     more.hidden = !cursor;
     if (!list.children.length) notice(main, "No tickets yet.");

@@ -24,6 +24,15 @@ _TICKETS_HTML = """<ul>{% for t in tickets %}
 </ul>"""
 
 EVENT = "{{ event_title or 'your event' }}"
+# The tickets a holder held (void now): where each was, and its page.
+_HELD_TEXT = """{% for t in tickets %}
+- {% if t.seat %}Seat {{ t.seat }}{% else %}{{ t.area or "General admission" }}{% endif %}
+  {{ t.url }}
+{% endfor %}"""
+_HELD_HTML = """<ul>{% for t in tickets %}
+<li>{% if t.seat %}Seat {{ t.seat }}{% else %}{{ t.area or "General admission" }}{% endif %}:
+<a href="{{ t.url }}">ticket {{ t.ticket_id }}</a></li>{% endfor %}
+</ul>"""
 
 EMAIL: dict[str, dict[str, str]] = {
     "order_confirmed": {
@@ -63,6 +72,30 @@ EMAIL: dict[str, dict[str, str]] = {
         "Your order will be refunded; you will receive a confirmation.\n",
         "html": "<p>Hello {{ user.name }},</p><p>We are sorry: " + EVENT + " is cancelled. "
         "Your order will be refunded; you will receive a confirmation.</p>",
+    },
+    "event_cancelled_holder": {
+        "subject": EVENT + " is cancelled",
+        "text": "Hello {{ user.name }},\n\nWe are sorry: " + EVENT + " is cancelled. The "
+        "tickets you hold for it are void and will not be accepted at the door:\n"
+        + _HELD_TEXT
+        + "\nThey were transferred to you: the refund goes to the person who bought them.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>We are sorry: " + EVENT + " is cancelled. "
+        "The tickets you hold for it are void and will not be accepted at the door:</p>"
+        + _HELD_HTML
+        + "<p>They were transferred to you: the refund goes to the person who bought them.</p>",
+    },
+    "ticket_refunded": {
+        "subject": "Your ticket for " + EVENT + " is no longer valid",
+        "text": "Hello {{ user.name }},\n\nThe order your ticket for " + EVENT + " came "
+        "from was refunded{% if reason %} ({{ reason }}){% endif %}. These tickets you hold "
+        "are void and will not be accepted at the door:\n"
+        + _HELD_TEXT
+        + "\nThe refund goes to the person who bought them.\n",
+        "html": "<p>Hello {{ user.name }},</p><p>The order your ticket for " + EVENT + " came "
+        "from was refunded{% if reason %} ({{ reason }}){% endif %}. These tickets you hold "
+        "are void and will not be accepted at the door:</p>"
+        + _HELD_HTML
+        + "<p>The refund goes to the person who bought them.</p>",
     },
     "hold_expired": {
         "subject": "Your reservation for " + EVENT + " expired",
@@ -112,6 +145,10 @@ SMS: dict[str, dict[str, str]] = {
     "order_failed": {"text": "Payment for " + EVENT + " failed; your seats were released."},
     "order_refunded": {"text": "Order {{ order_id }} refunded: {{ money(amount, currency) }}."},
     "event_cancelled": {"text": EVENT + " is cancelled. You will be refunded."},
+    "event_cancelled_holder": {
+        "text": EVENT + " is cancelled: the tickets you hold for it are void."
+    },
+    "ticket_refunded": {"text": "Your ticket for " + EVENT + " was refunded to its buyer: void."},
     "hold_expired": {"text": "Your reservation for " + EVENT + " expired."},
     "waitlist_offer": {
         "text": "Waiting list: places for " + EVENT + " are held for you until "

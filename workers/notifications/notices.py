@@ -1,8 +1,10 @@
 """What each message means for people: who is told what (template and its context).
 
 One function per message kind of ``workers.messages`` (bodies documented there),
-each returning the notices to send: one for an order's buyer, one per buyer for a
-cancelled event, none for an expired hold whose customer cannot be found.
+each returning the notices to send: one for an order's buyer (and, for a refund, one
+per holder of a ticket transferred out of it), one per buyer and per ticket holder
+for a cancelled event, none for an expired hold whose customer cannot be found.
+Links go to the web pages (a browser signs in there), never to the JSON API.
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from workers.messages import (
     TICKET_TRANSFERRED,
     WAITLIST_OFFERED,
 )
-from workers.notifications.directory import Sources
+from workers.notifications.directory import Holding, Sources
+
+# What a refund reason code means to the person refunded (codes are for machines).
+REFUND_REASONS = {
+    "organiser": "refunded by the event's organiser",
+    "admin": "refunded by our support team",
+    "event_cancelled": "the event was cancelled",
+    "seats_unavailable": "your payment arrived after your reservation had expired and "
+    "its seats were sold",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,20 @@ async def _order_context(body: dict[str, Any], sources: Sources, **extra: Any) -
     }
 
 
+def ticket_url(base_url: str, ticket_id: str) -> str:
+    """The web page of one's tickets, opened at this one (it signs the reader in first)."""
+    return f"{base_url}/web/tickets.html?ticket={ticket_id}"
+
+
+def refund_reason(code: object) -> str:
+    """A reason a person reads, never a bare code (unknown codes say nothing)."""
+    return REFUND_REASONS.get(str(code or ""), "")
+
+
+def _ticket_lines(holding: Holding, base_url: str) -> list[dict[str, Any]]:
+    return [{**t, "url": ticket_url(base_url, str(t["ticket_id"]))} for t in holding.tickets]
+
+
 async def order_confirmed(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
     tickets = body.get("tickets")
     if not isinstance(tickets, list) or not tickets:
@@ -72,7 +97,7 @@ async def order_confirmed(body: dict[str, Any], sources: Sources, base_url: str)
                 "seat": ticket.get("seat"),
                 "area": ticket.get("area"),
                 "qr": ticket.get("qr") or "",
-                "url": f"{base_url}/v1/tickets/{ticket_id}",
+                "url": ticket_url(base_url, ticket_id),
             }
         )
     context = await _order_context(body, sources, tickets=links)
@@ -85,14 +110,31 @@ async def order_failed(body: dict[str, Any], sources: Sources, base_url: str) ->
 
 
 async def order_refunded(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
-    context = await _order_context(body, sources, reason=body.get("reason") or "")
-    return [Notice(str(_field(body, "user_id")), "order_refunded", context)]
+    """The buyer is refunded; whoever holds a ticket transferred out of the order is told
+    that it is void (the money goes to the buyer)."""
+    code = body.get("reason") or ""
+    context = await _order_context(body, sources, reason=refund_reason(code), reason_code=code)
+    notices = [Notice(str(_field(body, "user_id")), "order_refunded", context)]
+    if code == "event_cancelled":
+        return notices  # its holders were told by event.cancelled: once is enough
+    for holding in await sources.transferees(str(body["order_id"])):
+        tickets = _ticket_lines(holding, base_url)
+        notices.append(Notice(holding.user_id, "ticket_refunded", {**context, "tickets": tickets}))
+    return notices
 
 
 async def event_cancelled(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+    """Everyone with a stake: each buyer (refunded) and each holder of a ticket (void)."""
     event_id = str(_field(body, "event_id"))
     context = {"event_id": event_id, "event_title": await _title(body, sources)}
-    return [Notice(user, "event_cancelled", context) for user in await sources.buyers(event_id)]
+    return [
+        Notice(
+            holding.user_id,
+            "event_cancelled" if holding.buyer else "event_cancelled_holder",
+            {**context, "tickets": _ticket_lines(holding, base_url)},
+        )
+        for holding in await sources.holders(event_id)
+    ]
 
 
 async def hold_expired(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
@@ -136,7 +178,7 @@ async def ticket_transferred(body: dict[str, Any], sources: Sources, base_url: s
         "event_id": str(_field(body, "event_id")),
         "event_title": await _title(body, sources),
         "to_email": body.get("to_email") or "",
-        "url": f"{base_url}/v1/tickets/{ticket_id}",
+        "url": ticket_url(base_url, ticket_id),
     }
     return [
         Notice(str(_field(body, "from")), "ticket_transferred_out", context),
