@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # Workers and notifications (`make run` starts a local SMTP server when SMTP_HOST is local).
     run_workers: bool = True  # run the RabbitMQ workers inside the API process
     amqp_queue_prefix: str = ""  # worker queues are "<prefix>.<worker>" (tests isolate runs)
+    # > 0: worker queues are deleted by the broker after this long with no consumer (test
+    # and bench runs, so an interrupted run leaves no queue collecting messages). 0: never.
+    amqp_queue_expires_s: float = Field(default=0.0, ge=0)
     dev_servers: bool = True  # `python -m api` starts local SMTP/localstripe where set local
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

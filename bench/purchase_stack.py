@@ -57,6 +57,7 @@ class PurchaseStack:
             "JWT_SECRET": DEV_SECRET,  # the bench mints buyers' tokens with it
             "RAY_NAMESPACE": f"purchase{port}",
             "AMQP_QUEUE_PREFIX": f"purchase{port}",  # our own worker queues
+            "AMQP_QUEUE_EXPIRES_S": "900",  # gone from the broker after the run
             "STRIPE_API_BASE": self.stripe_url,  # started by the API's dev stack
             "SMTP_PORT": str(free_port()),
             "MONGOECO_COMMAND_COUNTS": str(self.counts_file),

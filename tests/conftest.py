@@ -13,6 +13,11 @@ settings.register_profile("ci", deadline=None, derandomize=False, print_blob=Tru
 # Local runs: fewer examples for a fast loop.
 settings.register_profile("dev", deadline=None, max_examples=50)
 
+# Worker queues of test runs (each with its own AMQP_QUEUE_PREFIX) vanish from the shared
+# broker 15 minutes after their last consumer: an interrupted run leaves nothing that keeps
+# collecting messages. Inherited by the API and worker processes the tests start.
+os.environ.setdefault("AMQP_QUEUE_EXPIRES_S", "900")
+
 default_profile = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or default_profile)
 

@@ -50,6 +50,7 @@ class QueueSpec:
     bindings: tuple[tuple[str, str], ...]  # (exchange, routing key pattern)
     retry_delays_s: tuple[float, ...] = (1.0, 5.0, 30.0)
     prefetch: int = 16
+    expires_s: float = 0.0  # > 0: the broker deletes the queues this long after last use
 
 
 async def declare(channel: AbstractChannel, spec: QueueSpec) -> aio_pika.abc.AbstractQueue:
@@ -60,8 +61,11 @@ async def declare(channel: AbstractChannel, spec: QueueSpec) -> aio_pika.abc.Abs
         RETRY_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
     )
     dead = await channel.declare_exchange(DEAD_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True)
+    # x-expires only for throwaway runs (AMQP_QUEUE_EXPIRES_S): a deployment's queues must
+    # keep their messages however long their workers are down.
+    expiry = {"x-expires": int(spec.expires_s * 1000)} if spec.expires_s > 0 else {}
     dead_queue = await channel.declare_queue(
-        f"{spec.name}.dead", durable=True, arguments={"x-queue-type": "quorum"}
+        f"{spec.name}.dead", durable=True, arguments={"x-queue-type": "quorum", **expiry}
     )
     await dead_queue.bind(dead, spec.name)
     queue = await channel.declare_queue(
@@ -71,6 +75,7 @@ async def declare(channel: AbstractChannel, spec: QueueSpec) -> aio_pika.abc.Abs
             "x-queue-type": "quorum",
             "x-dead-letter-exchange": DEAD_EXCHANGE,
             "x-dead-letter-routing-key": spec.name,
+            **expiry,
         },
     )
     for exchange, pattern in spec.bindings:
@@ -83,6 +88,7 @@ async def declare(channel: AbstractChannel, spec: QueueSpec) -> aio_pika.abc.Abs
                 "x-message-ttl": int(delay * 1000),
                 "x-dead-letter-exchange": "",  # the default exchange: straight to the worker queue
                 "x-dead-letter-routing-key": spec.name,
+                **expiry,
             },
         )
         await waiting.bind(retry, f"{spec.name}.retry.{step}")

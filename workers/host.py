@@ -38,6 +38,11 @@ def queue_name(settings: Any, base: str) -> str:
     return f"{prefix}.{base}" if prefix else base
 
 
+def queue_expiry(settings: Any) -> float:
+    """Seconds after which the broker deletes an unused worker queue (0: never)."""
+    return float(getattr(settings, "amqp_queue_expires_s", 0.0))
+
+
 @dataclass
 class WorkerHost:
     """The workers running in this process, stopped together."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
 from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_name
+from workers.host import queue_expiry, queue_name
 from workers.messages import (
     EVENT_CANCELLED,
     HOLD_EXPIRED,
@@ -46,9 +47,9 @@ BINDINGS = (
 
 def queue_spec(settings: Any, retry_delays_s: Sequence[float] | None = None) -> QueueSpec:
     """The worker's queue; tests pass short ``retry_delays_s``."""
-    spec = QueueSpec(queue_name(settings, NAME), BINDINGS)
+    spec = QueueSpec(queue_name(settings, NAME), BINDINGS, expires_s=queue_expiry(settings))
     if retry_delays_s is not None:
-        spec = QueueSpec(spec.name, spec.bindings, tuple(retry_delays_s), spec.prefetch)
+        spec = replace(spec, retry_delays_s=tuple(retry_delays_s))
     return spec
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_name
+from workers.host import queue_expiry, queue_name
 from workers.messages import EVENT_CANCELLED, PAYMENT_REQUESTED
 from workers.payments.handler import PaymentsHandler
 
@@ -35,6 +35,7 @@ def queue_spec(settings: Any, retry_delays_s: Sequence[float] | None = None) -> 
         ((EVENTS_EXCHANGE, PAYMENT_REQUESTED), (EVENTS_EXCHANGE, EVENT_CANCELLED)),
         delays,
         max(1, int(getattr(settings, "payments_concurrency", PREFETCH))),
+        queue_expiry(settings),
     )
 
 

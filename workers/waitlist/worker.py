@@ -16,7 +16,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from actors.amqp import routing_key
 from api.repositories.waiting_list import WaitingListRepository
 from workers.bus import INVENTORY_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_name
+from workers.host import queue_expiry, queue_name
 from workers.messages import decode
 from workers.waitlist.offers import CLAIMED, RETURNS, Offers
 
@@ -28,7 +28,9 @@ def queue_spec(settings: Any, retry_delays_s: Sequence[float] | None = None) -> 
     bindings = tuple((INVENTORY_EXCHANGE, routing_key(kind)) for kind in (*RETURNS, CLAIMED))
     delays = tuple(retry_delays_s) if retry_delays_s is not None else (1.0, 5.0, 30.0)
     # One at a time: offers for one event are made in the order buyers joined.
-    return QueueSpec(queue_name(settings, NAME), bindings, delays, prefetch=1)
+    return QueueSpec(
+        queue_name(settings, NAME), bindings, delays, prefetch=1, expires_s=queue_expiry(settings)
+    )
 
 
 class WaitlistWorker:

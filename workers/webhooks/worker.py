@@ -17,7 +17,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from api.principal import Principal
 from api.repositories.webhooks import WebhooksRepository
 from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_name
+from workers.host import queue_expiry, queue_name
 from workers.messages import (
     ORDER_CONFIRMED,
     ORDER_FAILED,
@@ -37,7 +37,9 @@ def queue_spec(settings: Any, retry_delays_s: Sequence[float] | None = None) -> 
     """The worker's queue; tests pass short ``retry_delays_s``."""
     delays = tuple(retry_delays_s) if retry_delays_s is not None else RETRY_DELAYS_S
     bindings = tuple((EVENTS_EXCHANGE, kind) for kind in KINDS)
-    return QueueSpec(queue_name(settings, NAME), bindings, delays, prefetch=8)
+    return QueueSpec(
+        queue_name(settings, NAME), bindings, delays, prefetch=8, expires_s=queue_expiry(settings)
+    )
 
 
 class CatalogManagers:
