@@ -23,6 +23,7 @@ DEFAULT_EXCHANGE = "ticketing.inventory"
 ROUTING_KEYS: dict[str, str] = {
     "SeatsHeld": "inventory.hold.created",
     "HoldConfirmed": "inventory.hold.confirmed",
+    "HoldExtended": "inventory.hold.extended",
     "HoldReleased": "inventory.hold.released",
     "HoldExpired": "inventory.hold.expired",
     "SaleReturned": "inventory.sale.returned",

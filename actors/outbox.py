@@ -224,8 +224,12 @@ class OutboxRelay:
         first, last = events[0]["seq"], events[-1]["seq"]
         self._advance(first - 1)  # the journal's cursor, learned from what follows it
         self._head_seq = max(self._head_seq, last)
-        messages, spans = self._messages(events)
+        spans: list[Any] = []
         try:
+            # Framing inside the try: an event the relay cannot frame (an unknown type)
+            # is retried with backoff and shown in last_error, never skipped, and never
+            # ends the relay task silently.
+            messages, spans = self._messages(events)
             await self.publisher.publish(messages)
         except Exception as exc:  # the next attempt resends from the cursor
             tracing.end_spans(spans, exc)

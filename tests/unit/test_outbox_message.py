@@ -22,3 +22,14 @@ def test_outbox_message_frames_exactly_as_the_aio_pika_message() -> None:
         wire = ContentHeader(properties=framed.properties, body_size=size).marshal()
         assert wire == ContentHeader(properties=reference.properties, body_size=size).marshal()
         assert framed.to_message().body == reference.body
+
+
+def test_every_inventory_fact_has_a_routing_key() -> None:
+    # An event type without one stopped the outbox relay of its stream (HoldExtended).
+    from typing import get_args
+
+    from actors.amqp import routing_key
+    from engine.events import DomainEvent
+
+    for event_type in get_args(DomainEvent):
+        assert routing_key(event_type.__name__).startswith("inventory.")
