@@ -6,23 +6,33 @@
 Each virtual buyer gets a minted token (test deployments only; or set
 ``BENCH_REGISTER=1`` to register and log in through the API) and then, like
 ``ticketing loadtest``, reserves explicit seats or a quantity (1-4), sometimes reads
-availability, and releases a hold now and then. Seats follow the load tester's
-stadium layout (sections S1.., 40 rows of 50); set ``BENCH_SEATS`` to the event size.
+availability, and releases a hold now and then. Picks come from the event's own seat
+map, read from the API at start (its priced sections, rows and areas). Only the sale's
+own refusals (taken, sold out, over the limit: by problem ``code``) count as answers; a
+rate limit, an auth failure or an invalid pick is a failure in Locust's report.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import uuid
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, events, task
 
-from bench.loadtest.setup import mint_tokens, stadium_layout
+from bench.loadtest.layout import Layout, event_layout
+from bench.loadtest.setup import mint_tokens
+from bench.loadtest.verdict import SALE_CODES
 
 EVENT_ID = os.environ.get("BENCH_EVENT_ID", "")
-LAYOUT = stadium_layout(int(os.environ.get("BENCH_SEATS", "20000")))
-SECTIONS = sorted({section for section, _, _ in LAYOUT})
+LAYOUT: Layout | None = None
+
+
+@events.test_start.add_listener
+def _read_layout(environment, **_kwargs) -> None:  # Locust calls it once, before any user
+    global LAYOUT
+    LAYOUT = asyncio.run(event_layout(environment.host.rstrip("/"), EVENT_ID))
 
 
 class Buyer(FastHttpUser):
@@ -54,19 +64,35 @@ class Buyer(FastHttpUser):
             if response.status_code == 201:
                 self.held.append(response.json()["reservation_id"])
                 response.success()
-            elif response.status_code in (409, 429):
-                response.success()  # taken or sold out is an answer, not a failure
+                return
+            try:
+                code = response.json().get("code")
+            except ValueError:
+                code = None
+            if code in SALE_CODES:
+                response.success()  # taken, sold out or over the limit: the sale's answer
+            else:
+                response.failure(f"{response.status_code} {code}")
 
     @task(45)
     def reserve_seats(self) -> None:
-        section, row, seats = random.choice(LAYOUT)
-        count = random.randint(1, 4)
+        assert LAYOUT is not None
+        if not LAYOUT.rows:
+            self.reserve_quantity()
+            return
+        section, row, seats = random.choice(LAYOUT.rows)
+        count = random.randint(1, min(4, LAYOUT.limit or 4))
         start = random.randint(1, max(1, seats - count + 1))
         self._reserve({"seats": [f"{section}-{row}-{n}" for n in range(start, start + count)]})
 
     @task(45)
     def reserve_quantity(self) -> None:
-        self._reserve({"section": random.choice(SECTIONS), "quantity": random.randint(1, 4)})
+        assert LAYOUT is not None
+        quantity = random.randint(1, min(4, LAYOUT.limit or 4))
+        if LAYOUT.sections and (not LAYOUT.areas or random.random() < 0.5):
+            self._reserve({"section": random.choice(LAYOUT.sections), "quantity": quantity})
+        else:
+            self._reserve({"area": random.choice(LAYOUT.areas), "quantity": quantity})
 
     @task(8)
     def availability(self) -> None:
