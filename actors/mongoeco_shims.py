@@ -74,6 +74,9 @@ def apply_insert_scan_shim() -> str:
     setattr(validate, _APPLIED_FLAG, True)
     SQLiteEngine._validate_document_against_unique_indexes = validate  # type: ignore[method-assign]
     _apply_pinned_id_update_shim(SQLiteEngine, id_contains_numeric_value)
+    from actors.mongoeco_dispatch import apply_coalesced_dispatch_shim
+
+    apply_coalesced_dispatch_shim()
     return _DESCRIPTION
 
 
@@ -136,5 +139,5 @@ def _apply_pinned_id_update_shim(engine_class: Any, numeric: Any) -> None:
 
 _DESCRIPTION = (
     f"mongoeco {MONGOECO_VERSION} shim: logically-equal _id scan only for ids holding a number; "
-    "updates on {_id, ...} read the one document"
+    "updates on {_id, ...} read the one document; change delivery coalesced off the event loop"
 )

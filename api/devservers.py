@@ -8,7 +8,8 @@ file and logs one line for it (developers read their mail there). ``localstripe`
 the Stripe stand-in, bound to 127.0.0.1 and keeping its state in our data directory
 (upstream writes a fixed /tmp file, which two runs would share), saved on a debounce
 (``--save-interval``, and at shutdown) instead of upstream's whole-store pickle after
-every write; ``GET /_config/ticketing/stats`` counts its requests by endpoint (the
+every write, and its lists read one type's objects, not the whole store
+(``api.localstripe_shims``); ``GET /_config/ticketing/stats`` counts its requests by endpoint (the
 Stripe calls a benchmark makes) and its saves. Both exit when their
 parent does, even if it was killed: ``--parent`` is polled (no orphans).
 """
@@ -161,11 +162,15 @@ def serve_localstripe(
     from aiohttp import web
     from localstripe import resources, server
 
+    from api.localstripe_shims import apply_list_index_shim
+
     saver = DebouncedStore(state, save_interval)
     requests: Counter[str] = Counter()
     store = resources.store
     resources.Store.try_load_from_disk = lambda self: saver.load(self)
     resources.Store.dump_to_disk = lambda self: saver.mark(self)  # every write path calls it
+    # Lists read one type's objects, not the whole store (api/localstripe_shims.py).
+    apply_list_index_shim(resources)
     store.try_load_from_disk()
 
     @web.middleware
