@@ -241,5 +241,10 @@ class ActorCalls:
         for batch in self._batches.values():
             while batch.items:
                 batch.flush()
-        while self._tasks:  # a finished call may send the next batch: wait for those too
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A finished call may send the next batch: wait until none is pending. Judged by
+        # done(), not by the set emptying: a finished task can outlive its discard
+        # callback in the set (seen with waiting-room calls), and waiting for the set to
+        # empty then spun forever.
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks.clear()
