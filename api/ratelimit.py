@@ -59,6 +59,10 @@ class Buckets:
         retry = 0 if granted else max(1, math.ceil((1.0 - (tokens - granted)) / rate))
         return granted, retry
 
+    def clear(self) -> None:
+        """Every bucket full again."""
+        self._buckets.clear()
+
 
 class RateLimitActor:
     """The one shared set of buckets (``ray.remote``'d when first needed)."""
@@ -68,6 +72,9 @@ class RateLimitActor:
 
     def take(self, asks: list[tuple[Key, int, int]], now: float) -> list[tuple[int, int]]:
         return [self.buckets.take(key, per_minute, want, now) for key, per_minute, want in asks]
+
+    def reset(self) -> None:
+        self.buckets.clear()
 
 
 @dataclass
@@ -118,6 +125,16 @@ class RateLimiter:
         self._leases[k] = _Lease(granted - 1, now + LEASE_S)
         if len(self._leases) > 100_000:
             self._leases = {k: v for k, v in self._leases.items() if v.expires > now}
+
+    def reset(self) -> None:
+        """Every bucket full again, shared ones included (after a change of limits).
+        Blocking: call it from a thread of its own, not from a running event loop."""
+        self._leases.clear()
+        self.local.clear()
+        if self.namespace is not None:
+            import ray
+
+            ray.get(self._get_or_create().reset.remote())
 
     async def _ask(self, key: Key, per_minute: int, want: int) -> tuple[int, int]:
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()

@@ -47,7 +47,7 @@ class Server:
         """Set the server's rate limits from now on, with full buckets."""
         for name, value in per_minute.items():
             setattr(self.settings, name, value)
-        self.app.state.container.limiter._buckets.clear()
+        self.app.state.container.limiter.reset()
 
     def load_test_events_on_sale(self) -> int:
         found = self.http.get("/v1/events", params={"q": "Load test", "limit": 100}).json()
