@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,16 @@ START_TIMEOUT_S = 90.0
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free right now (all bound at once, then released)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def driver_env(state: dict[str, Any]) -> dict[str, str]:
@@ -74,11 +82,15 @@ def _started(pid: int, log: Path) -> bool:
     raise CliError(f"a node did not start in {START_TIMEOUT_S:.0f} s (log: {log})")
 
 
-def _start_node(args: list[str], env: dict[str, str], log: Path, state: dict[str, Any]) -> None:
-    """One node; tried twice, as a loaded machine can miss Ray's registration deadline
-    (30 s, fixed), which is also why nodes start one after the other."""
-    for _attempt in range(2):
-        pid = _ray_start(args, env, log)
+def _start_node(
+    args_of: Callable[[], list[str]], env: dict[str, str], log: Path, state: dict[str, Any]
+) -> None:
+    """One node; tried up to three times, as a loaded machine can miss Ray's registration
+    deadline (30 s, fixed), which is also why nodes start one after the other. Each try
+    gets fresh ports: a port picked free can be taken before Ray binds it (by another
+    program, or by one of Ray's own components that pick theirs at random)."""
+    for _attempt in range(3):
+        pid = _ray_start(args_of(), env, log)
         state["pids"].append(pid)
         (Path(state["dir"]) / "cluster.json").write_text(json.dumps(state, indent=2))
         if _started(pid, log):
@@ -111,16 +123,22 @@ def start(directory: Path, nodes: int, cpus: int) -> dict[str, Any]:
     env["RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S"] = "1"
     env.pop("RAY_ADDRESS", None)
     common = [f"--num-cpus={cpus}", f"--temp-dir={temp_dir}"]
-    for k in range(nodes):
-        common_k = [*common, f"--dashboard-agent-listen-port={free_port()}"]
-        common_k.append(f"--resources={json.dumps({f'local_node_{k}': 1})}")
-        log = directory / f"node-{k}.log"
-        if k == 0:
-            role = ["--head", f"--port={port}", f"--dashboard-port={free_port()}"]
-            role.append(f"--ray-client-server-port={free_port()}")
+
+    def args_of(k: int) -> list[str]:
+        agent, head, dashboard, client = free_ports(4)
+        args = [*common, f"--dashboard-agent-listen-port={agent}"]
+        args.append(f"--resources={json.dumps({f'local_node_{k}': 1})}")
+        if k == 0:  # the head's address is the cluster's: it moves with a retry
+            state["address"] = f"127.0.0.1:{head}"
+            role = ["--head", f"--port={head}", f"--dashboard-port={dashboard}"]
+            role.append(f"--ray-client-server-port={client}")
         else:
             role = [f"--address={state['address']}"]
-        _start_node([*role, "--node-ip-address=127.0.0.1", *common_k], env, log, state)
+        return [*role, "--node-ip-address=127.0.0.1", *args]
+
+    for k in range(nodes):
+        log = directory / f"node-{k}.log"
+        _start_node(lambda k=k: args_of(k), env, log, state)
     _wait_nodes(state, nodes)
     return state
 
