@@ -16,24 +16,15 @@ from aiohttp import web
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
 
 
-class StripeProxy:
-    """``async with StripeProxy(upstream) as url``: Stripe's API, badly, at ``url``."""
+class ForwardingProxy:
+    """An HTTP proxy to ``upstream`` on a free port: ``async with proxy as url``.
+    Subclasses set ``self._http`` (a client of upstream) and define ``forward``."""
 
-    def __init__(
-        self,
-        upstream: str,
-        error_every: int = 4,
-        lost_read_every: int = 5,
-        slow_every: int = 3,
-        slow_s: float = 1.5,
-        delay_s: float = 0.1,
-    ) -> None:
-        self.upstream = upstream
-        self.error_every, self.lost_read_every = error_every, lost_read_every
-        self.slow_every, self.slow_s, self.delay_s = slow_every, slow_s, delay_s
-        self.requests = self.errors = self.lost = self.slowed = 0
-        self._runner: web.AppRunner | None = None
-        self._http = httpx.AsyncClient(base_url=upstream, timeout=30)
+    _http: httpx.AsyncClient
+    _runner: web.AppRunner | None = None
+
+    async def forward(self, request: web.Request) -> web.StreamResponse:
+        raise NotImplementedError
 
     async def __aenter__(self) -> str:
         app = web.Application()
@@ -51,6 +42,26 @@ class StripeProxy:
         if self._runner is not None:
             await self._runner.cleanup()
         await self._http.aclose()
+
+
+class StripeProxy(ForwardingProxy):
+    """``async with StripeProxy(upstream) as url``: Stripe's API, badly, at ``url``."""
+
+    def __init__(
+        self,
+        upstream: str,
+        error_every: int = 4,
+        lost_read_every: int = 5,
+        slow_every: int = 3,
+        slow_s: float = 1.5,
+        delay_s: float = 0.1,
+    ) -> None:
+        self.upstream = upstream
+        self.error_every, self.lost_read_every = error_every, lost_read_every
+        self.slow_every, self.slow_s, self.delay_s = slow_every, slow_s, delay_s
+        self.requests = self.errors = self.lost = self.slowed = 0
+        self._runner: web.AppRunner | None = None
+        self._http = httpx.AsyncClient(base_url=upstream, timeout=30)
 
     def injected(self) -> str:
         return (

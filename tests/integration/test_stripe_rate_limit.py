@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from types import TracebackType
 
 import httpx
 from aiohttp import web
 
 from api.services.stripe_gateway import StripeGateway
 from api.services.stripe_pacing import THROTTLED
+from tests.faults.stripe_proxy import ForwardingProxy
 from tests.integration.payments_support import localstripe
 
 __all__ = ["localstripe"]
 HOP = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
 
 
-class RateLimitedStripe:
+class RateLimitedStripe(ForwardingProxy):
     """``async with RateLimitedStripe(upstream, per_s) as url``: at most ``per_s``
     requests per clock second reach Stripe; the others get a 429 and do nothing."""
 
@@ -28,23 +28,6 @@ class RateLimitedStripe:
         self.window, self.in_window, self.passed, self.refused = 0, 0, 0, 0
         self._http = httpx.AsyncClient(base_url=upstream, timeout=30)
         self._runner: web.AppRunner | None = None
-
-    async def __aenter__(self) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self.forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{port}"
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        await self._http.aclose()
 
     async def forward(self, request: web.Request) -> web.Response:
         second = int(time.monotonic())
