@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ import pytest
 
 from tests.faults.audit import stripe_intents
 from tests.faults.conftest import Rig
-from tests.integration.payments_support import free_port
+from tests.integration.payments_support import free_port, serve_localstripe
 from tests.integration.test_payments import _worker_process
 from tests.integration.test_reservations_api import bearer, on_sale_event
 
@@ -55,23 +54,8 @@ UNPERSISTED = (
 def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This module's localstripe (overrides the suite's): every write in memory only."""
     port = free_port()
-    log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("wb")
     command = [sys.executable, "-c", UNPERSISTED, str(port)]
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("localstripe did not start") from None
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    yield from serve_localstripe(command, port, tmp_path_factory.mktemp("localstripe"), 60.0)
 
 
 async def _bounded(jobs: list[Any], limit: int = CLIENTS) -> list[Any]:

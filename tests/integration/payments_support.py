@@ -43,15 +43,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A localstripe server for the session (``--from-scratch``: no state from a
-    previous run); its base URL."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("wb")
-    command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
-    proc = subprocess.Popen([*command, "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
+def serve_localstripe(
+    command: list[str], port: int, log_dir: Path, start_s: float = 30.0
+) -> Iterator[str]:
+    """Run ``command`` (a localstripe listening on ``port``) until the generator closes;
+    yields its base URL once the port answers."""
+    log = (log_dir / "localstripe.log").open("wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + start_s
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -65,6 +64,17 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.terminate()
     proc.wait(10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A localstripe server for the session (``--from-scratch``: no state from a
+    previous run); its base URL."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
+    yield from serve_localstripe(
+        [*command, "--from-scratch"], port, tmp_path_factory.mktemp("localstripe")
+    )
 
 
 @dataclass
