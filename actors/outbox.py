@@ -217,7 +217,7 @@ class OutboxRelay:
         self._drop_published(after)  # published from the journal meanwhile
         if not self._synced or not memory or memory[0][0]["seq"] > after + 1:
             return []
-        if memory[0][0]["seq"] <= after:  # the cursor inside a batch (a cut journal read)
+        if memory[0][0]["seq"] <= after:  # a cursor inside a batch (left by a format 1 relay)
             cut = [e for e in memory[0] if e["seq"] > after]
             self._memory_events -= len(memory[0]) - len(cut)
             memory[0] = cut
