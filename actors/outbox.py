@@ -279,13 +279,16 @@ class OutboxRelay:
         """The batches' messages, and a producer span for each one carrying a fact whose
         trace is known (the first such fact's trace is its parent, the others linked)."""
         event_id, stream = self.event_id, self.stream
-        made = [pair for batch in batches for pair in batch_messages(event_id, stream, batch)]
+        made: list[tuple[Message | OutboxMessage, str]] = [
+            pair for batch in batches for pair in batch_messages(event_id, stream, batch)
+        ]
         trace_of = self.trace_of
         if trace_of is None:  # tracing off: no headers to add, frame them directly
-            return made, []  # type: ignore[return-value]
+            return made, []
         messages: list[tuple[Message | OutboxMessage, str]] = []
         spans = []
         for outbox, key in made:
+            assert isinstance(outbox, OutboxMessage)  # what batch_messages makes
             message = outbox.to_message()
             contexts = [c for seq in outbox.seqs if (c := trace_of(seq)) is not None]
             if contexts:
