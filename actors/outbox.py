@@ -1,10 +1,12 @@
 """The outbox relay: publishes one inventory's journaled events to RabbitMQ.
 
 The journal doubles as the outbox (DESIGN.md, Durability). A relay publishes the
-events after the stream's outbox cursor in order with publisher confirms and moves
-the cursor only once the broker has confirmed the whole batch. Any failure leaves the
-cursor where it was, and the next attempt starts again from it on a fresh connection:
-consumers may see a message twice (they dedup by ``message_id``), but never miss one.
+journal's entries after the stream's outbox cursor in order with publisher confirms,
+one message per entry (a committed batch) and routing key (``actors.facts``, format
+2), and moves the cursor only once the broker has confirmed every message of what it
+sent. Any failure leaves the cursor where it was, and the next attempt starts again
+from it on a fresh connection: consumers may see a fact twice (they dedup each fact
+by its ``stream:seq``), but never miss one.
 
 Where the events come from: the actor hands each batch to ``notify`` right after its
 journal write (already encoded), and the relay publishes from that in-memory queue.
@@ -27,15 +29,8 @@ from typing import Any
 from aio_pika import Message
 
 from actors import spans as tracing
-from actors.amqp import (
-    DEFAULT_EXCHANGE,
-    Backoff,
-    OutboxMessage,
-    declare_topology,
-    event_message,
-    outbox_message,
-    routing_key,
-)
+from actors.amqp import DEFAULT_EXCHANGE, Backoff, declare_topology, routing_key
+from actors.facts import OutboxMessage, batch_messages
 from actors.journal.base import EncodedEvent, Journal
 from actors.publisher import BrokerError, ConfirmedPublisher
 
@@ -52,6 +47,8 @@ class OutboxRelay:
     stop()``. A poll every ``poll_interval`` seconds is the safety net for a missed
     notification and for events left by a previous incarnation. At most
     ``memory_limit`` events wait in memory; beyond that the journal is the source.
+    Each round publishes whole journal batches, ``batch_size`` events or more (a
+    single batch larger than that goes whole).
     """
 
     def __init__(
@@ -85,8 +82,10 @@ class OutboxRelay:
         self._backoff = Backoff(*backoff)
         self._published_seq = 0  # the cursor as last seen: inferred from reads, then moved
         self._head_seq = 0  # the highest journaled seq we know of (reads and notify)
-        # Journaled events handed over by notify(), consecutive, not yet published.
-        self._memory: deque[EncodedEvent] = deque()
+        # Journal batches handed over by notify(), consecutive, not yet published: kept
+        # as batches because each is published as its own messages.
+        self._memory: deque[list[EncodedEvent]] = deque()
+        self._memory_events = 0
         self.memory_limit = memory_limit
         self.cursor_interval = cursor_interval
         self._cursor_seq = 0  # the last cursor this relay recorded in the journal
@@ -141,10 +140,12 @@ class OutboxRelay:
             self._head_seq = max(self._head_seq, seq)
         if events:
             memory = self._memory
-            if memory and memory[-1]["seq"] + 1 != events[0]["seq"]:
+            if memory and memory[-1][-1]["seq"] + 1 != events[0]["seq"]:
                 memory.clear()  # a batch was missed: memory restarts, the journal fills in
-            if len(memory) + len(events) <= self.memory_limit:
-                memory.extend(events)
+                self._memory_events = 0
+            if self._memory_events + len(events) <= self.memory_limit:
+                memory.append(list(events))
+                self._memory_events += len(events)
             # else: dropped; the gap sends the relay to the journal once memory is out
         self._wakeup.set()
 
@@ -169,9 +170,9 @@ class OutboxRelay:
     async def _run(self) -> None:
         while True:
             self._wakeup.clear()  # a notify() from now on cuts the idle wait short
-            events = self._from_memory()
-            if events:
-                await self._relay(events)
+            batches = self._from_memory()
+            if batches:
+                await self._relay(batches)
                 continue
             if self._cursor_seq < self._published_seq and self._memory_dry():
                 try:  # ran dry with the cursor behind: record it before anything else
@@ -185,13 +186,13 @@ class OutboxRelay:
             self._poll = False
             head = self._head_seq  # everything up to here was journaled before the read
             try:
-                events = await self.journal.unpublished(self.stream, self.batch_size)
+                batches = await self.journal.unpublished(self.stream, self.batch_size)
             except Exception as exc:  # a journal outage: wait and retry, never skip
                 await self._failed("outbox journal read failed", exc)
                 continue
             self.journal_reads += 1
-            if events:
-                await self._relay(events)
+            if batches:
+                await self._relay(batches)
                 continue
             self._advance(head)  # nothing unpublished: all journaled before the read is out
             self._synced = True
@@ -209,19 +210,34 @@ class OutboxRelay:
                 return
         self._poll = True  # the safety net: events journaled without a notify
 
-    def _from_memory(self) -> list[EncodedEvent]:
-        """The next batch from memory if it starts right after the cursor, else []."""
+    def _from_memory(self) -> list[list[EncodedEvent]]:
+        """The next journal batches from memory if they start right after the cursor,
+        whole, ``batch_size`` events or more; else []."""
         memory, after = self._memory, self._published_seq
-        while memory and memory[0]["seq"] <= after:
-            memory.popleft()  # published from the journal meanwhile
-        if not self._synced or not memory or memory[0]["seq"] != after + 1:
+        self._drop_published(after)  # published from the journal meanwhile
+        if not self._synced or not memory or memory[0][0]["seq"] > after + 1:
             return []
-        count = min(len(memory), self.batch_size)
-        return [memory[i] for i in range(count)]  # removed once published (see _advance)
+        if memory[0][0]["seq"] <= after:  # a cursor inside a batch (left by a format 1 relay)
+            cut = [e for e in memory[0] if e["seq"] > after]
+            self._memory_events -= len(memory[0]) - len(cut)
+            memory[0] = cut
+        taken, count = [], 0
+        for batch in memory:  # removed once published (see _advance)
+            taken.append(batch)
+            count += len(batch)
+            if count >= self.batch_size:
+                break
+        return taken
 
-    async def _relay(self, events: list[EncodedEvent]) -> None:
-        """Publish one batch, then move the cursor; after a failure, wait and keep it."""
-        first, last = events[0]["seq"], events[-1]["seq"]
+    def _drop_published(self, seq: int) -> None:
+        memory = self._memory
+        while memory and memory[0][-1]["seq"] <= seq:
+            self._memory_events -= len(memory.popleft())
+
+    async def _relay(self, batches: list[list[EncodedEvent]]) -> None:
+        """Publish whole journal batches, then move the cursor; after a failure, wait
+        and keep it."""
+        first, last = batches[0][0]["seq"], batches[-1][-1]["seq"]
         self._advance(first - 1)  # the journal's cursor, learned from what follows it
         self._head_seq = max(self._head_seq, last)
         spans: list[Any] = []
@@ -229,7 +245,7 @@ class OutboxRelay:
             # Framing inside the try: an event the relay cannot frame (an unknown type)
             # is retried with backoff and shown in last_error, never skipped, and never
             # ends the relay task silently.
-            messages, spans = self._messages(events)
+            messages, spans = self._messages(batches)
             await self.publisher.publish(messages)
         except Exception as exc:  # the next attempt resends from the cursor
             tracing.end_spans(spans, exc)
@@ -258,22 +274,38 @@ class OutboxRelay:
         self._cursor_seq, self._cursor_at = seq, time.monotonic()
 
     def _messages(
-        self, events: list[EncodedEvent]
+        self, batches: list[list[EncodedEvent]]
     ) -> tuple[list[tuple[Message | OutboxMessage, str]], list[Any]]:
-        """The batch's messages, and a producer span for each one whose trace is known."""
-        if self.trace_of is None:  # tracing off: no headers to add, frame them directly
-            key = routing_key
-            made = [outbox_message(self.event_id, self.stream, e) for e in events]
-            return [(m, key(e["type"])) for m, e in zip(made, events, strict=True)], []
-        messages, spans = [], []
-        for event in events:
-            message = event_message(self.event_id, self.stream, event)
-            context = self.trace_of(event["seq"]) if self.trace_of is not None else None
-            if context is not None:
-                attributes = {"stream": self.stream, "seq": event["seq"], "type": event["type"]}
-                headers = message.headers
-                spans.append(tracing.producer_span("outbox.publish", context, headers, attributes))
-            messages.append((message, routing_key(event["type"])))
+        """The batches' messages, and a producer span for each one carrying a fact whose
+        trace is known (the first such fact's trace is its parent, the others linked)."""
+        event_id, stream = self.event_id, self.stream
+        made: list[tuple[Message | OutboxMessage, str]] = [
+            pair for batch in batches for pair in batch_messages(event_id, stream, batch)
+        ]
+        trace_of = self.trace_of
+        if trace_of is None:  # tracing off: no headers to add, frame them directly
+            return made, []
+        messages: list[tuple[Message | OutboxMessage, str]] = []
+        spans = []
+        for outbox, key in made:
+            assert isinstance(outbox, OutboxMessage)  # what batch_messages makes
+            message = outbox.to_message()
+            contexts = [c for seq in outbox.seqs if (c := trace_of(seq)) is not None]
+            if contexts:
+                seqs = outbox.seqs
+                attributes = {
+                    "stream": stream,
+                    "seq": seqs[0],
+                    "last_seq": seqs[-1],
+                    "facts": len(seqs),
+                    "type": str(message.type),
+                }
+                spans.append(
+                    tracing.producer_span(
+                        "outbox.publish", contexts[0], message.headers, attributes, contexts[1:]
+                    )
+                )
+            messages.append((message, key))
         return messages, spans
 
     async def _failed(self, what: str, exc: Exception, first: int | None = None) -> None:
@@ -286,7 +318,5 @@ class OutboxRelay:
     def _advance(self, seq: int) -> None:
         if seq > self._published_seq:
             self._published_seq = seq
-            memory = self._memory
-            while memory and memory[0]["seq"] <= seq:
-                memory.popleft()
+            self._drop_published(seq)
             self._progress.set()

@@ -15,7 +15,8 @@ from aiormq.abc import ChannelFrame
 from pamqp.header import ContentHeader
 
 from actors import telemetry
-from actors.amqp import DEFAULT_EXCHANGE, OutboxMessage, connect, declare_topology
+from actors.amqp import DEFAULT_EXCHANGE, connect, declare_topology
+from actors.facts import OutboxMessage
 
 Publishable = aio_pika.Message | OutboxMessage
 

@@ -49,28 +49,43 @@ def batch_span(
     batch processing).
     """
     parent = as_context(parents[0])
-    links, seen = [], {span_context_of(parent).span_id}
-    for other in parents[1:]:
-        span_context = span_context_of(other)
-        if span_context.is_valid and span_context.span_id not in seen:
-            seen.add(span_context.span_id)
-            links.append(Link(span_context))
-            if len(links) >= MAX_LINKS:
-                break
+    links = _links(parent, parents[1:])
     with tracer().start_as_current_span(
         name, context=parent, kind=kind, links=links, attributes=dict(attributes or {})
     ) as span:
         yield span
 
 
+def _links(parent: Context, others: Sequence[Traced]) -> list[Link]:
+    """Links to ``others`` (distinct, not ``parent``), at most ``MAX_LINKS``."""
+    links, seen = [], {span_context_of(parent).span_id}
+    for other in others:
+        span_context = span_context_of(other)
+        if span_context.is_valid and span_context.span_id not in seen:
+            seen.add(span_context.span_id)
+            links.append(Link(span_context))
+            if len(links) >= MAX_LINKS:
+                break
+    return links
+
+
 def producer_span(
-    name: str, parent: Traced, headers: dict[str, Any], attributes: Mapping[str, Any]
+    name: str,
+    parent: Traced,
+    headers: dict[str, Any],
+    attributes: Mapping[str, Any],
+    others: Sequence[Traced] = (),
 ) -> Span:
-    """Start a PRODUCER span under ``parent`` and write its context into ``headers``;
-    the caller ends it (``end_spans``) once the broker confirmed, or failed."""
+    """Start a PRODUCER span under ``parent``, linked to ``others`` (a message carrying
+    facts of several requests), and write its context into ``headers``; the caller ends
+    it (``end_spans``) once the broker confirmed, or failed."""
     context = as_context(parent)
     span = tracer().start_span(
-        name, context=context, kind=SpanKind.PRODUCER, attributes=dict(attributes)
+        name,
+        context=context,
+        kind=SpanKind.PRODUCER,
+        attributes=dict(attributes),
+        links=_links(context, others),
     )
     propagate.inject(headers, context=trace.set_span_in_context(span, context))
     return span

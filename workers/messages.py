@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from actors import facts
 from workers.bus import PermanentError
+
+log = logging.getLogger(__name__)
 
 PAYMENT_REQUESTED = "payment.requested"
 # body: {order_id, reservation_id, user_id, event_id, payment_method, amount, currency}
@@ -39,6 +44,8 @@ TICKET_TRANSFERRED = "ticket.transferred"
 HOLD_EXPIRED = "inventory.hold.expired"
 # on the inventory exchange (the actors' outbox): the journaled HoldExpired event,
 # {event_id, stream, seq, hold_id, at}; the customer is read from the inventory.
+# The outbox sends several facts per message (actors.facts, format 2): consumers of
+# the inventory exchange go through ``handle_facts``.
 
 
 def app_message(kind: str, body: dict[str, Any], message_id: str | None = None) -> aio_pika.Message:
@@ -67,3 +74,39 @@ def decode(message: AbstractIncomingMessage) -> tuple[str, dict[str, Any], str]:
     # Publishers always set message_id; a stable fallback keeps the dedup if one did not.
     message_id = message.message_id or hashlib.sha256(message.body).hexdigest()[:32]
     return kind, body, message_id
+
+
+FactHandler = Callable[[str, dict[str, Any], str], Awaitable[object]]
+
+
+async def handle_facts(message: AbstractIncomingMessage, handle: FactHandler) -> None:
+    """Hand every fact of a message to ``handle(kind, body, fact id)``, in seq order.
+
+    For the inventory exchange, whose messages carry several facts (``actors.facts``);
+    any other message is one fact, as ``decode`` reads it. The message has one
+    outcome: a fact failing for a reason a retry may fix fails the whole message, which
+    is retried whole. That is safe because every handler is idempotent per fact id
+    (the waiting list remembers the ids it acted on, notifications key each delivery
+    by it): the facts already handled are skipped or redone harmlessly. A fact that can
+    never succeed (``PermanentError``) does not keep the others from being handled
+    first; then the message is dead-lettered (retried first if another fact failed
+    transiently).
+    """
+    try:
+        found = facts.decode(message)
+    except facts.Malformed as exc:
+        raise PermanentError(str(exc)) from exc
+    transient: Exception | None = None
+    final: PermanentError | None = None
+    for fact in found:
+        try:
+            await handle(fact.kind, fact.body, fact.id)
+        except PermanentError as exc:
+            log.warning("fact not handled", extra={"id": fact.id, "error": repr(exc)})
+            final = final or exc
+        except Exception as exc:
+            transient = transient or exc
+    if transient is not None:
+        raise transient
+    if final is not None:
+        raise final

@@ -12,7 +12,7 @@ can never both extend a stream; the loser gets ``JournalConflictError``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,8 +61,10 @@ class Journal(Protocol):
         """Store a snapshot taken at ``seq`` and compact the published events behind it."""
         ...
 
-    async def unpublished(self, stream: str, limit: int) -> list[EncodedEvent]:
-        """Up to ``limit`` events after the outbox cursor, in order."""
+    async def unpublished(self, stream: str, limit: int) -> list[list[EncodedEvent]]:
+        """The batches after the outbox cursor, in order, as they were appended (the
+        relay publishes per batch), the first one cut at the cursor if it lies inside.
+        Whole batches until they hold ``limit`` events or more: at least one batch."""
         ...
 
     async def mark_published(self, stream: str, seq: int) -> None:
@@ -72,6 +74,23 @@ class Journal(Protocol):
     async def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+def take_batches(
+    batches: Iterable[Sequence[EncodedEvent]], cursor: int, limit: int
+) -> list[list[EncodedEvent]]:
+    """``unpublished`` from stored batches in seq order: those after ``cursor``, whole
+    until ``limit`` events are reached (the one reaching it included)."""
+    taken: list[list[EncodedEvent]] = []
+    count = 0
+    for batch in batches:
+        events = [e for e in batch if e["seq"] > cursor]
+        if events:
+            taken.append(events)
+            count += len(events)
+            if count >= limit:
+                break
+    return taken
 
 
 def check_batch(events: Sequence[EncodedEvent]) -> tuple[int, int]:

@@ -139,10 +139,19 @@ class MongoJournal:
             keep_after = min(seq, await _published_seq(db, stream))
             await db.batches.delete_many({"stream": stream, "last_seq": {"$lte": keep_after}})
 
-    async def unpublished(self, stream: str, limit: int) -> list[EncodedEvent]:
+    async def unpublished(self, stream: str, limit: int) -> list[list[EncodedEvent]]:
         async with self._db() as db:
             cursor = await _published_seq(db, stream)
-            return await _events_after(db, stream, cursor, limit)
+            found = db.batches.find({"stream": stream, "last_seq": {"$gt": cursor}}, {"events": 1})
+            taken: list[list[EncodedEvent]] = []
+            count = 0
+            async for batch in found.sort("first_seq", ASCENDING):
+                events = [e for e in batch["events"] if e["seq"] > cursor]
+                taken.append(events)  # last_seq > cursor: never empty
+                count += len(events)
+                if count >= limit:
+                    break
+            return taken
 
     async def mark_published(self, stream: str, seq: int) -> None:
         async with self._db() as db:

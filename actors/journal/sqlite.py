@@ -23,6 +23,7 @@ from actors.journal.base import (
     JournalUnavailableError,
     Recovered,
     check_batch,
+    take_batches,
 )
 from actors.journal.codec import dump_events, dump_snapshot, load_events, load_snapshot
 
@@ -141,18 +142,14 @@ class SqliteJournal:
 
         await self._run(write)
 
-    async def unpublished(self, stream: str, limit: int) -> list[EncodedEvent]:
-        def read(db: sqlite3.Connection) -> list[EncodedEvent]:
+    async def unpublished(self, stream: str, limit: int) -> list[list[EncodedEvent]]:
+        def read(db: sqlite3.Connection) -> list[list[EncodedEvent]]:
             cursor = _published_seq(db, stream)
-            events: list[EncodedEvent] = []
-            for (text,) in db.execute(
+            rows = db.execute(
                 "SELECT events FROM batches WHERE stream = ? AND last_seq > ? ORDER BY first_seq",
                 (stream, cursor),
-            ):
-                events.extend(e for e in load_events(text) if e["seq"] > cursor)
-                if len(events) >= limit:
-                    break
-            return events[:limit]
+            )
+            return take_batches((load_events(text) for (text,) in rows), cursor, limit)
 
         return await self._run(read)
 

@@ -85,20 +85,21 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--processes", type=int, default=1, help="API processes (API_PROCESSES)")
     parser.add_argument("--profile", type=int, default=0, help="py-spy for this many seconds")
     parser.add_argument("--out", default="/tmp/reserve-wrk")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        server = _start(Path(tmp))
+        server = _start(Path(tmp), args.processes)
         try:
             run(server, args, out)
         finally:
             server.stop()
 
 
-def _start(data_dir: Path) -> Server:
+def _start(data_dir: Path, processes: int) -> Server:
     """``start_ours``, stopping the server's process group if it never became ready."""
     started: list[Server] = []
     init = Server.__init__
@@ -109,7 +110,7 @@ def _start(data_dir: Path) -> Server:
 
     Server.__init__ = tracked  # type: ignore[method-assign]
     try:
-        return start_ours(data_dir)
+        return start_ours(data_dir, processes)
     except BaseException:
         for server in started:
             server.stop()

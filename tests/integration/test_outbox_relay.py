@@ -1,7 +1,8 @@
 """The outbox relay against the real RabbitMQ on 127.0.0.1:5672.
 
 Each test uses its own exchange and an exclusive queue bound to ``inventory.#``; the
-collector dedups by ``message_id`` as the real consumers do. Outages are simulated
+collector unpacks each message's facts (``actors.facts``) and dedups them by fact id
+(``stream:seq``) as the real consumers do. Outages are simulated
 without touching the shared broker: connections are closed from the server side with
 ``rabbitmqctl close_connection``, and the relay is pointed at a local TCP proxy to
 5672 that the test stops (refused and cut connections), restarts, or pauses (a broker
@@ -25,6 +26,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
+from actors import facts
 from actors.journal.base import EncodedEvent, JournalUnavailableError
 from actors.journal.memory import MemoryJournal
 from actors.journal.sqlite import SqliteJournal
@@ -88,11 +90,12 @@ class Appender:
 
 
 class Collector:
-    """A consumer of every inventory message on one exchange, deduping by message_id."""
+    """A consumer of every inventory message on one exchange, deduping facts by id."""
 
     def __init__(self) -> None:
         self.raw: list[AbstractIncomingMessage] = []
-        self.unique: dict[str, AbstractIncomingMessage] = {}  # first arrival wins
+        self.raw_facts: list[facts.Fact] = []  # every fact received, duplicates too
+        self.unique: dict[str, facts.Fact] = {}  # by fact id: first arrival wins
         self.channel: Any = None  # the consuming channel and queue (the fixture sets them)
         self.queue_name = ""
         self.barriers: set[str] = set()
@@ -104,12 +107,29 @@ class Collector:
             return
         self.raw.append(message)
         assert message.message_id is not None
-        self.unique.setdefault(message.message_id, message)
+        for fact in facts.decode(message):
+            self.raw_facts.append(fact)
+            self.unique.setdefault(fact.id, fact)
         await message.ack()
 
     def seqs(self, stream: str) -> list[Any]:
-        """The deduped seqs of ``stream`` in arrival order."""
-        return [m.headers["seq"] for m in self.unique.values() if m.headers["stream"] == stream]
+        """The deduped seqs of ``stream``, sorted, once checked that each routing key's
+        facts first arrived in seq order (a consumer binds routing keys: the order it
+        sees; facts of different keys travel in different messages)."""
+        by_key: dict[str, list[int]] = {}
+        for fact in self.unique.values():
+            if fact.body["stream"] == stream:
+                by_key.setdefault(routing_key(fact.kind), []).append(fact.body["seq"])
+        for key, seqs in by_key.items():
+            assert seqs == sorted(seqs), f"{key} out of order"
+        return sorted(seq for seqs in by_key.values() for seq in seqs)
+
+    def shapes(self) -> list[tuple[str, str, list[int]]]:
+        """(routing key, message id, fact seqs) of every message received."""
+        return [
+            (str(m.routing_key), str(m.message_id), [f.body["seq"] for f in facts.decode(m)])
+            for m in self.raw
+        ]
 
     async def wait_for(self, counts: dict[str, int], timeout: float = 10.0) -> None:
         async with asyncio.timeout(timeout):
@@ -262,22 +282,29 @@ async def test_publishes_in_order_exactly_once(
     finally:
         await relay.stop()
     assert collector.seqs("evt_a") == list(range(1, 1211))
-    assert len(collector.raw) == 1210  # no failure, so not even a duplicate before dedup
+    assert len(collector.raw_facts) == 1210  # no failure, so not even a duplicate
     assert await journal.unpublished("evt_a", 10) == []
     assert relay.published_seq == 1210 and relay.lag == 0
-    first = collector.raw[0]
-    assert first.routing_key == "inventory.hold.created"
-    assert first.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
-    assert first.message_id == "evt_a:1" and first.content_type == "application/json"
-    assert first.headers == {"event_id": "evt_a", "stream": "evt_a", "seq": 1, "type": "SeatsHeld"}
-    body = json.loads(first.body)
-    assert body["type"] == "SeatsHeld" and body["seq"] == 1 and body["seats"] == [1, 2]
-    assert [m.routing_key for m in collector.raw[1:5]] == [
-        "inventory.hold.confirmed",
-        "inventory.hold.released",
-        "inventory.hold.expired",
-        "inventory.sale.returned",
+    # One message per journal batch and routing key: the 1,200 (a batch larger than the
+    # relay's batch_size goes whole), the 7, the 3; each with its facts in seq order.
+    keys = [routing_key(k) for k in ("SeatsHeld", "HoldConfirmed", "HoldReleased")]
+    keys += [routing_key(k) for k in ("HoldExpired", "SaleReturned")]
+    shapes = collector.shapes()
+    assert [key for key, _, _ in shapes] == keys + keys + keys[2:]
+    for key, _, seqs in shapes[:5]:
+        assert seqs == list(range(1 + keys.index(key), 1201, 5))
+    assert [seqs for _, _, seqs in shapes[5:]] == [[1201, 1206], [1202, 1207]] + [
+        [s] for s in (1203, 1204, 1205, 1208, 1209, 1210)
     ]
+    first = collector.raw[0]
+    assert first.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert first.message_id == "evt_a:1..1196" and first.content_type == facts.CONTENT_TYPE
+    assert first.type == "SeatsHeld" and first.app_id == "ticketing.outbox"
+    body = json.loads(first.body)
+    assert (body["format"], body["event_id"], body["stream"]) == (2, "evt_a", "evt_a")
+    assert body["facts"][0]["seq"] == 1 and body["facts"][0]["seats"] == [1, 2]
+    fact = collector.unique["evt_a:1"]
+    assert fact.kind == "SeatsHeld" and fact.body["event_id"] == "evt_a"
     await journal.close()
 
 
@@ -383,9 +410,10 @@ async def test_nacked_batch_is_retried_not_skipped(exchange: tuple[str, Collecto
     name, collector = exchange
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
-    # A full queue that rejects new publishes makes the broker nack what it routes there.
+    # A full queue that rejects new publishes makes the broker nack what it routes there
+    # (the 50 facts are 5 messages: one per fact type).
     full = await channel.declare_queue(
-        exclusive=True, arguments={"x-max-length": 10, "x-overflow": "reject-publish"}
+        exclusive=True, arguments={"x-max-length": 2, "x-overflow": "reject-publish"}
     )
     await full.bind(name, "inventory.#")
     journal = MemoryJournal()
@@ -411,7 +439,7 @@ class FlakyJournal(MemoryJournal):
         super().__init__()
         self.read_failures, self.mark_failures = read_failures, mark_failures
 
-    async def unpublished(self, stream: str, limit: int) -> list[EncodedEvent]:
+    async def unpublished(self, stream: str, limit: int) -> list[list[EncodedEvent]]:
         if self.read_failures:
             self.read_failures -= 1
             raise JournalUnavailableError("disk gone for a moment")
@@ -439,7 +467,7 @@ async def test_journal_failures_are_retried(exchange: tuple[str, Collector]) -> 
     assert journal.read_failures == 0 and journal.mark_failures == 0
     assert time.monotonic() - started > 0.1  # it did back off
     assert collector.seqs("evt_e") == list(range(1, 251))
-    assert len(collector.raw) > 250  # confirmed batches whose cursor failed were resent
+    assert len(collector.raw_facts) > 250  # confirmed batches whose cursor failed: resent
 
 
 async def test_handed_over_events_are_published_without_reading_the_journal(
@@ -467,7 +495,7 @@ async def test_handed_over_events_are_published_without_reading_the_journal(
     finally:
         await relay.stop()
     assert collector.seqs("evt_g") == list(range(1, 291))
-    assert len(collector.raw) == 290
+    assert len(collector.raw_facts) == 290
     assert await journal.unpublished("evt_g", 10) == []  # the cursor is in the journal
     await journal.close()
 
@@ -495,3 +523,39 @@ async def test_overflowed_hand_off_falls_back_to_the_journal(
         await relay.stop()
         await proxy.stop()
     assert collector.seqs("evt_h") == list(range(1, 81))
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_the_journal_fallback_publishes_the_same_messages_as_the_hand_off(
+    kind: str, tmp_path: Path, exchange: tuple[str, Collector]
+) -> None:
+    """A restart (or an overflow) publishes from the journal: the same facts in the same
+    messages as the in-memory hand-off, batch by batch and routing key by routing key."""
+    name, collector = exchange
+    sizes = [1, 7, 3, 25, 2, 40, 5]  # journal batches, some of several fact types
+    shapes = []
+    for stream, hand_over in (("evt_m", True), ("evt_j", False)):
+        journal = MemoryJournal() if kind == "memory" else SqliteJournal(tmp_path / stream)
+        options = {**FAST, "poll_interval": 30.0}  # no idle poll: one source each
+        relay = OutboxRelay(journal, stream, stream, AMQP_URL, name, batch_size=10, **options)
+        appender = Appender(journal, {stream: relay})
+        if hand_over:  # caught up first, so memory is the source of everything after
+            relay.start()
+            await eventually(lambda r=relay: r.caught_up, 5, "caught up")
+        for size in sizes:
+            await appender.append(stream, size, notify=hand_over, hand_over=hand_over)
+        if not hand_over:  # journaled by "a previous incarnation": read back at start
+            relay.start()
+        try:
+            await relay.wait_published(sum(sizes), timeout=10)
+            await collector.wait_for({stream: sum(sizes)})
+        finally:
+            await relay.stop()
+            await journal.close()
+        assert collector.seqs(stream) == list(range(1, sum(sizes) + 1))
+        shapes.append(
+            [(k, i.split(":", 1)[1], s) for k, i, s in collector.shapes() if i.startswith(stream)]
+        )
+        assert (relay.journal_reads == 1) if hand_over else (relay.journal_reads > 1)
+    assert shapes[0] == shapes[1]
+    assert len(shapes[0]) == 1 + 5 + 3 + 5 + 2 + 5 + 5  # per batch: its fact types

@@ -25,7 +25,7 @@ from workers.messages import (
     ORDER_REFUNDED,
     TICKET_TRANSFERRED,
     WAITLIST_OFFERED,
-    decode,
+    handle_facts,
 )
 from workers.notifications.channels import Channel, EmailChannel, LoggingSms, SmtpConfig
 from workers.notifications.directory import ContainerSources, MongoUserDirectory
@@ -73,8 +73,8 @@ class NotificationsWorker:
         self.consumer = Consumer(amqp_url, spec, self.on_message)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
-        kind, body, message_id = decode(message)
-        await self.notifier.handle(kind, body, message_id)
+        # One message, several facts (the outbox batches them): each handled by its id.
+        await handle_facts(message, self.notifier.handle)
 
     async def start(self) -> None:
         await self.consumer.start()

@@ -17,7 +17,7 @@ from actors.amqp import routing_key
 from api.repositories.waiting_list import WaitingListRepository
 from workers.bus import INVENTORY_EXCHANGE, Consumer, QueueSpec
 from workers.host import queue_expiry, queue_name
-from workers.messages import decode
+from workers.messages import handle_facts
 from workers.waitlist.offers import CLAIMED, RETURNS, Offers
 
 NAME = "waitlist"
@@ -41,8 +41,8 @@ class WaitlistWorker:
         self.consumer = Consumer(amqp_url, spec, self.on_message)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
-        kind, body, message_id = decode(message)
-        await self.offers.handle(kind, body, message_id)
+        # One message, several facts (the outbox batches them): each handled by its id.
+        await handle_facts(message, self.offers.handle)
 
     async def start(self) -> None:
         await self.consumer.start()
