@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from actors import spans, telemetry
+from actors import spans, stagestats, telemetry
 from actors.errors import InventoryUnavailableError
 from actors.journal import Journal, JournalError
 from actors.kinds import AggregateKind
@@ -119,6 +119,7 @@ class InventoryCore:
     async def _execute(
         self, commands: Sequence[Command], contexts: Sequence[Any] | None
     ) -> list[Answer]:
+        started = time.perf_counter() if stagestats.ENABLED else 0.0
         now = self.clock()
         # Lazy expiry first, so no command sees a hold whose deadline has passed.
         self._record(self.inv.handle(self.kind.expire_command(), now)[1])
@@ -140,6 +141,12 @@ class InventoryCore:
             answers.append(result)
         # Even a refusal or a replayed answer may rest on events not yet on disk:
         # wait for everything decided so far, so no answer outruns the journal.
+        if stagestats.ENABLED:
+            decided = time.perf_counter()
+            stagestats.observe("actor.decide", decided - started)
+            await self.durable(self.inv.seq)
+            stagestats.observe("actor.durable_wait", time.perf_counter() - decided)
+            return answers
         await self.durable(self.inv.seq)
         return answers
 
@@ -186,6 +193,7 @@ class InventoryCore:
                     await self._fail(exc)
                     return
                 self.write_seconds.observe(time.perf_counter() - started)
+                stagestats.observe("actor.journal_append", time.perf_counter() - started)
                 self.batch_sizes.observe(len(batch))
                 self.event_counts.update(type(e).__name__ for e in batch)
                 self.batches += 1
@@ -252,7 +260,9 @@ class InventoryCore:
 
     async def save_snapshot(self) -> int:
         """Snapshot the current state once it is all durable; its sequence number."""
+        began = time.perf_counter()
         data, seq = self.kind.snapshot(self.inv), self.inv.seq
+        stagestats.observe("actor.snapshot_take", time.perf_counter() - began)
         try:
             await self.durable(seq)  # may include events still pending: write them first
             if not self.outbox:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from actors import stagestats
 from actors.journal.base import (
     EncodedEvent,
     JournalConflictError,
@@ -94,6 +96,7 @@ class SqliteJournal:
         payload = dump_events(events)
 
         def write(db: sqlite3.Connection) -> None:
+            began = time.perf_counter()
             with _immediate(db):
                 stored = _last_seq(db, stream)
                 if stored != first - 1:
@@ -103,6 +106,7 @@ class SqliteJournal:
                 db.execute(
                     "INSERT INTO batches VALUES (?, ?, ?, ?)", (stream, first, last, payload)
                 )
+            stagestats.observe("journal.commit", time.perf_counter() - began)
 
         await self._run(write)
 
@@ -123,9 +127,12 @@ class SqliteJournal:
         return await self._run(read)
 
     async def save_snapshot(self, stream: str, seq: int, data: dict[str, Any]) -> None:
+        began = time.perf_counter()
         blob = dump_snapshot(data)
+        stagestats.observe("actor.snapshot_encode", time.perf_counter() - began)
 
         def write(db: sqlite3.Connection) -> None:
+            began = time.perf_counter()
             with _immediate(db):
                 db.execute(
                     "INSERT INTO snapshots VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE "
@@ -138,6 +145,7 @@ class SqliteJournal:
                     "coalesce((SELECT published_seq FROM outbox WHERE stream = ?), 0)",
                     (stream, seq, stream),
                 )
+            stagestats.observe("journal.snapshot_write", time.perf_counter() - began)
 
         await self._run(write)
 
