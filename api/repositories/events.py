@@ -43,8 +43,9 @@ class EventsRepo:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:
         self.collection = db["events"]
         self.text_search = True  # decided by ensure_indexes
+        # Refreshed ahead: every reserve reads it, none should wait for its reload.
         self._for_sale: TtlCache[str, EventForSale | None] = TtlCache(
-            cache_s, name="events.for_sale"
+            cache_s, name="events.for_sale", refresh_ahead=True
         )
 
     async def ensure_indexes(self) -> None:
