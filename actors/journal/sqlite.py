@@ -128,7 +128,9 @@ class SqliteJournal:
 
     async def save_snapshot(self, stream: str, seq: int, data: dict[str, Any]) -> None:
         began = time.perf_counter()
-        blob = dump_snapshot(data)
+        # Off the loop, and in chunks (dump_snapshot) so the loop gets the GIL between
+        # them; not on the journal's thread, where appends would queue behind it.
+        blob = await asyncio.to_thread(dump_snapshot, data)
         stagestats.observe("actor.snapshot_encode", time.perf_counter() - began)
 
         def write(db: sqlite3.Connection) -> None:
