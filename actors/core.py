@@ -171,13 +171,20 @@ class InventoryCore:
 
     async def durable(self, seq: int) -> None:
         """Return once the journal holds every event up to ``seq``."""
+        waiter = self._durable_waiter(seq)
+        if waiter is not None:
+            await waiter
+
+    def _durable_waiter(self, seq: int) -> asyncio.Future[None] | None:
+        """A future done once ``seq`` is durable (None: it is), registered at once: a
+        journal failure from now on fails it, before the state is rebuilt."""
         if seq <= self.durable_seq:
-            return
+            return None
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((seq, waiter))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_batches())
-        await waiter
+        return waiter
 
     async def _write_batches(self) -> None:
         try:
@@ -261,6 +268,10 @@ class InventoryCore:
     async def save_snapshot(self) -> int:
         """Snapshot the current state once it is all durable; its sequence number."""
         began, seq = time.perf_counter(), self.inv.seq
+        # Registered in the same step as the state is read: if a journal write fails
+        # while the snapshot is built, this fails too, and the snapshot (of a state the
+        # rebuild drops) is never saved under a sequence number new events will reuse.
+        durable = self._durable_waiter(seq)
         if self.kind.freeze is None:
             data = self.kind.snapshot(self.inv)
         else:
@@ -270,10 +281,16 @@ class InventoryCore:
             # the interpreter preempts every 5 ms for this loop.
             view = self.kind.freeze(self.inv)
             stagestats.observe("actor.snapshot_freeze", time.perf_counter() - began)
-            data = await asyncio.to_thread(self.kind.snapshot, view)
+            try:
+                data = await asyncio.to_thread(self.kind.snapshot, view)
+            except BaseException:
+                if durable is not None:  # nobody will await it: retrieve its outcome
+                    durable.add_done_callback(lambda f: f.cancelled() or f.exception())
+                raise
         stagestats.observe("actor.snapshot_take", time.perf_counter() - began)
         try:
-            await self.durable(seq)  # may include events still pending: write them first
+            if durable is not None:  # may include events still pending: written first
+                await durable
             if not self.outbox:
                 await self.journal.mark_published(self.stream, seq)
             await self.journal.save_snapshot(self.stream, seq, data)
