@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
-from actors import telemetry
+from actors import stagestats, telemetry
 from actors.config import RouterConfig, actor_name
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from actors.inventory_actor import InventoryActor
@@ -54,6 +55,7 @@ class _Batch:
         self.router = router
         self.stream = stream
         self.items: list[tuple[Command, asyncio.Future[Any]]] = []
+        self.queued_at: list[float] = []  # submit times, only with stage stats on
         # Each command's trace context (tracing on): Ray does not carry OTel context.
         self.carriers: list[dict[str, str] | None] = []
         self.inflight = 0  # calls to this stream not yet answered
@@ -63,6 +65,8 @@ class _Batch:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self.items.append((command, future))
+        if stagestats.ENABLED:
+            self.queued_at.append(time.perf_counter())
         if telemetry.enabled():
             self.carriers.append(telemetry.carrier())
         config = self.router.config
@@ -84,6 +88,11 @@ class _Batch:
             return
         size = self.router.config.max_batch
         items, self.items = self.items[:size], self.items[size:]
+        if stagestats.ENABLED:
+            now = time.perf_counter()
+            for queued in self.queued_at[:size]:
+                stagestats.observe("router.queue", now - queued)
+            del self.queued_at[:size]
         carriers, self.carriers = self.carriers[:size], self.carriers[size:]
         traced = len(carriers) == len(items) and any(carriers)  # off: no extra argument
         self.inflight += 1
@@ -105,6 +114,10 @@ class _Batch:
                 self.flush()
 
 
+def _size_class(n: int) -> str:
+    return "1" if n == 1 else "2-9" if n < 10 else "10-49" if n < 50 else "50+"
+
+
 class ActorCalls:
     """Creates, finds and batches calls to the actors of streams."""
 
@@ -116,6 +129,7 @@ class ActorCalls:
         self._known: set[str] = set()  # streams this process has reached once
         self._batches: dict[str, _Batch] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._watching = False  # stage stats: this process's loop-lag watcher started
 
     def spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -179,6 +193,10 @@ class ActorCalls:
 
     async def execute(self, stream: str, command: Any) -> Any:
         """The event answering ``command``; raises its InventoryError or a retryable one."""
+        if stagestats.ENABLED and not self._watching:
+            self._watching = True
+            stagestats.start("api")
+            self.spawn(stagestats.watch_loop())
         batch = self._batches.get(stream)
         if batch is None:
             batch = self._batches[stream] = _Batch(self, stream)
@@ -198,7 +216,11 @@ class ActorCalls:
             handle = await self.handle(stream)
             commands = [command for command, _ in items]
             call = handle.execute.remote
+            sent = time.perf_counter()
             answers = await (call(commands) if carriers is None else call(commands, carriers))
+            if stagestats.ENABLED:
+                took = time.perf_counter() - sent
+                stagestats.observe(f"router.call.{_size_class(len(items))}", took)
         except Exception as exc:
             error = self._translate(stream, exc)
             for _, future in items:

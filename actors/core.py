@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from actors import spans, telemetry
+from actors import spans, stagestats, telemetry
 from actors.errors import InventoryUnavailableError
 from actors.journal import Journal, JournalError
 from actors.kinds import AggregateKind
@@ -119,6 +119,7 @@ class InventoryCore:
     async def _execute(
         self, commands: Sequence[Command], contexts: Sequence[Any] | None
     ) -> list[Answer]:
+        started = time.perf_counter() if stagestats.ENABLED else 0.0
         now = self.clock()
         # Lazy expiry first, so no command sees a hold whose deadline has passed.
         self._record(self.inv.handle(self.kind.expire_command(), now)[1])
@@ -140,6 +141,12 @@ class InventoryCore:
             answers.append(result)
         # Even a refusal or a replayed answer may rest on events not yet on disk:
         # wait for everything decided so far, so no answer outruns the journal.
+        if stagestats.ENABLED:
+            decided = time.perf_counter()
+            stagestats.observe("actor.decide", decided - started)
+            await self.durable(self.inv.seq)
+            stagestats.observe("actor.durable_wait", time.perf_counter() - decided)
+            return answers
         await self.durable(self.inv.seq)
         return answers
 
@@ -164,13 +171,20 @@ class InventoryCore:
 
     async def durable(self, seq: int) -> None:
         """Return once the journal holds every event up to ``seq``."""
+        waiter = self._durable_waiter(seq)
+        if waiter is not None:
+            await waiter
+
+    def _durable_waiter(self, seq: int) -> asyncio.Future[None] | None:
+        """A future done once ``seq`` is durable (None: it is), registered at once: a
+        journal failure from now on fails it, before the state is rebuilt."""
         if seq <= self.durable_seq:
-            return
+            return None
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((seq, waiter))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_batches())
-        await waiter
+        return waiter
 
     async def _write_batches(self) -> None:
         try:
@@ -186,6 +200,7 @@ class InventoryCore:
                     await self._fail(exc)
                     return
                 self.write_seconds.observe(time.perf_counter() - started)
+                stagestats.observe("actor.journal_append", time.perf_counter() - started)
                 self.batch_sizes.observe(len(batch))
                 self.event_counts.update(type(e).__name__ for e in batch)
                 self.batches += 1
@@ -252,9 +267,30 @@ class InventoryCore:
 
     async def save_snapshot(self) -> int:
         """Snapshot the current state once it is all durable; its sequence number."""
-        data, seq = self.kind.snapshot(self.inv), self.inv.seq
+        began, seq = time.perf_counter(), self.inv.seq
+        # Registered in the same step as the state is read: if a journal write fails
+        # while the snapshot is built, this fails too, and the snapshot (of a state the
+        # rebuild drops) is never saved under a sequence number new events will reuse.
+        durable = self._durable_waiter(seq)
+        if self.kind.freeze is None:
+            data = self.kind.snapshot(self.inv)
+        else:
+            # A 200,000-seat event's snapshot took 75-125 ms to build and as long to
+            # encode, all on this loop: every call waited (docs/performance.md, "Tail
+            # latency"). Copied here at ``seq`` in a few ms, built on a thread, which
+            # the interpreter preempts every 5 ms for this loop.
+            view = self.kind.freeze(self.inv)
+            stagestats.observe("actor.snapshot_freeze", time.perf_counter() - began)
+            try:
+                data = await asyncio.to_thread(self.kind.snapshot, view)
+            except BaseException:
+                if durable is not None:  # nobody will await it: retrieve its outcome
+                    durable.add_done_callback(lambda f: f.cancelled() or f.exception())
+                raise
+        stagestats.observe("actor.snapshot_take", time.perf_counter() - began)
         try:
-            await self.durable(seq)  # may include events still pending: write them first
+            if durable is not None:  # may include events still pending: written first
+                await durable
             if not self.outbox:
                 await self.journal.mark_published(self.stream, seq)
             await self.journal.save_snapshot(self.stream, seq, data)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
-from actors import telemetry
+from actors import stagestats, telemetry
 from actors.config import ActorConfig
 from actors.core import Answer, InventoryCore
+from actors.heap import settle
 from actors.journal import open_journal, recover_blocking
 from actors.kinds import kind_from_spec
 from actors.relocation import Gate, placement_args
@@ -57,7 +59,9 @@ class InventoryActor:
         )
         self.relay: Any = None
         self._timer: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None  # stage stats' loop-lag watcher
         self.gate = Gate(stream)  # closed by drain() before a move to another node
+        settle()  # the restored state and Ray's own: never garbage, never walked again
         log.info(
             "restored stream=%s seq=%d events_replayed=%d",
             stream,
@@ -70,6 +74,9 @@ class InventoryActor:
         # Never after a drain: the journal is closed and the next incarnation owns it.
         if self._timer is None and not self.gate.closed:
             self._timer = asyncio.create_task(self._expire_forever())
+            if stagestats.ENABLED:
+                stagestats.start("actor")
+                self._watch = asyncio.create_task(stagestats.watch_loop())
             if self.core.outbox:
                 from actors.outbox import OutboxRelay
 
@@ -105,6 +112,12 @@ class InventoryActor:
         """
         self._start_background()
         with self.gate.admit():  # refused (retryable) once draining for a move
+            if stagestats.ENABLED:
+                began = time.perf_counter()
+                try:
+                    return await self.core.execute(commands, carriers)
+                finally:
+                    stagestats.observe("actor.execute", time.perf_counter() - began)
             return await self.core.execute(commands, carriers)
 
     async def describe(self) -> dict[str, Any]:

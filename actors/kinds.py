@@ -11,6 +11,7 @@ from typing import Any
 from actors.journal import Recovered
 from engine import ExpireHolds, Inventory, SaleTerms, Venue, event_from_dict, restore, snapshot
 from engine.limits import CustomerLimits, LapseQuotas
+from engine.snapshot import frozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,9 @@ class AggregateKind:
     snapshot: Callable[[Any], dict[str, Any]]
     restore: Callable[[dict[str, Any]], Any]
     expire_command: Callable[[], Any]
+    # A cheap consistent copy for ``snapshot`` to read off the event loop; None: the
+    # aggregate is small, its snapshot is taken in place.
+    freeze: Callable[[Any], Any] | None = None
 
     def rebuild(self, recovered: Recovered) -> Any:
         """The aggregate from its latest snapshot plus the events journaled after it."""
@@ -33,7 +37,7 @@ class AggregateKind:
 
 def inventory_kind(venue: Venue, terms: SaleTerms) -> AggregateKind:
     return AggregateKind(
-        "inventory", lambda: Inventory(venue, terms), snapshot, restore, ExpireHolds
+        "inventory", lambda: Inventory(venue, terms), snapshot, restore, ExpireHolds, frozen
     )
 
 

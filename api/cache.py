@@ -7,6 +7,14 @@ served until its TTL lapses. Per process and per event loop; staleness is bounde
 by the TTL, and writers in this process ``invalidate`` what they change. A cache
 given a ``name`` (those that decide what a request may do) also has its
 invalidations broadcast to the other API processes (api.cache_bus).
+
+``refresh_ahead``: a value older than half its TTL is reloaded in the background by
+the first request that sees it, while it goes on being served; so a hot key never
+expires under its readers, who otherwise all waited for the reload (on the reserve
+path a database round trip every TTL: up to 250 ms on a loaded machine, the whole
+process's reserves for that event stalled behind it; docs/performance.md, "Tail
+latency"). Staleness keeps its bound: a reloaded value expires one TTL after its
+reload started, and an ``invalidate`` during a reload discards what it read.
 """
 
 from __future__ import annotations
@@ -27,8 +35,11 @@ class TtlCache[K: Hashable, V]:
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
         name: str | None = None,
+        refresh_ahead: bool = False,
     ) -> None:
         self.ttl = ttl
+        self.refresh_ahead = refresh_ahead
+        self._refreshing: dict[K, asyncio.Future[V]] = {}
         self.max_entries = max_entries
         self.clock = clock
         self.name = name
@@ -41,7 +52,17 @@ class TtlCache[K: Hashable, V]:
             return await load()
         now = self.clock()
         entry = self._entries.get(key)
-        if entry is None or entry[0] <= now:
+        if entry is not None and entry[0] > now:
+            if (
+                self.refresh_ahead
+                and entry[0] - now < self.ttl / 2
+                and entry[1].done()
+                and key not in self._refreshing
+            ):
+                self._refresh(key, now, load)
+        elif (refreshing := self._refreshing.get(key)) is not None:
+            return await asyncio.shield(refreshing)  # expired while reloading: wait for it
+        else:
             future: asyncio.Future[V] = asyncio.ensure_future(load())
             entry = (now + self.ttl, future)
             self._entries[key] = entry
@@ -51,18 +72,35 @@ class TtlCache[K: Hashable, V]:
         # Shielded: a caller that goes away must not cancel the load others await.
         return await asyncio.shield(entry[1])
 
+    def _refresh(self, key: K, started: float, load: Callable[[], Awaitable[V]]) -> None:
+        future: asyncio.Future[V] = asyncio.ensure_future(load())
+        self._refreshing[key] = future
+
+        def done(loaded: asyncio.Future[V]) -> None:
+            if self._refreshing.get(key) is not loaded:
+                return  # invalidated meanwhile: what it read may predate the change
+            del self._refreshing[key]
+            if not loaded.cancelled() and loaded.exception() is None:
+                self._entries[key] = (started + self.ttl, loaded)
+            # A failed reload keeps the old value until its TTL; the next get retries.
+
+        future.add_done_callback(done)
+
     def invalidate(self, key: K) -> None:
         """Forget ``key`` here, and (a named cache) in every other API process."""
         self._entries.pop(key, None)
+        self._refreshing.pop(key, None)
         if self.name is not None:
             cache_bus.broadcast(self.name, key)
 
     def drop(self, key: K) -> None:
         """Forget ``key`` here only (another process's invalidation arrived)."""
         self._entries.pop(key, None)
+        self._refreshing.pop(key, None)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._refreshing.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

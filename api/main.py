@@ -36,6 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await composition.start(settings)
         app.state.container = container
+        if getattr(app.state, "settle_heap", False):  # served workers only, not tests
+            from actors.heap import settle
+
+            settle()  # start-up objects: out of the collector's way (actors.heap)
         try:
             yield
         finally:

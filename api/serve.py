@@ -46,7 +46,9 @@ def create_worker_app() -> Any:
     supervisor = int(os.environ.get(SUPERVISOR_ENV) or 0)
     if supervisor and supervisor != os.getpid():
         threading.Thread(target=_watch, args=(supervisor,), daemon=True).start()
-    return create_app()
+    app = create_app()
+    app.state.settle_heap = True  # a long-running worker: freeze its start-up heap
+    return app
 
 
 def _watch(supervisor: int) -> None:

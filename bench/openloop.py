@@ -50,6 +50,7 @@ class Outcome:
     """Latencies (ms, from due time), answers by "status:code", and the generator's lag."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    due_s: list[float] = field(default_factory=list)  # each latency's due time, from start
     counts: Counter[str] = field(default_factory=Counter)
     seats_granted: int = 0
     max_lag_ms: float = 0.0
@@ -58,6 +59,7 @@ class Outcome:
 
     def merge(self, other: Outcome) -> None:
         self.latencies_ms += other.latencies_ms
+        self.due_s += other.due_s
         self.counts.update(other.counts)
         self.seats_granted += other.seats_granted
         self.max_lag_ms = max(self.max_lag_ms, other.max_lag_ms)
@@ -82,7 +84,12 @@ def body(plan: Plan, rng: random.Random) -> dict[str, Any]:
 
 
 async def _send(
-    http: aiohttp.ClientSession, plan: Plan, due: float, rng: random.Random, out: Outcome
+    http: aiohttp.ClientSession,
+    plan: Plan,
+    due: float,
+    rng: random.Random,
+    out: Outcome,
+    start: float,
 ) -> None:
     headers = {"Authorization": f"Bearer {rng.choice(plan.tokens)}"}
     try:
@@ -94,8 +101,10 @@ async def _send(
     except (TimeoutError, aiohttp.ClientError) as exc:
         out.counts[f"0:{type(exc).__name__}"] += 1
         out.latencies_ms.append((time.monotonic() - due) * 1000)
+        out.due_s.append(due - start)
         return
     out.latencies_ms.append((time.monotonic() - due) * 1000)
+    out.due_s.append(due - start)  # when in the run: tells a burst of slow answers from noise
     if status == 201:
         out.counts["201"] += 1
         found = SEATS.search(raw)  # the granted seat ids, as the wrk script counts them
@@ -119,7 +128,7 @@ async def _run(plan: Plan, index: int, processes: int, start_at: Callable[[], fl
             if (wait := due - time.monotonic()) > 0:
                 await asyncio.sleep(wait)
             out.max_lag_ms = max(out.max_lag_ms, (time.monotonic() - due) * 1000)
-            task = asyncio.create_task(_send(http, plan, due, rng, out))
+            task = asyncio.create_task(_send(http, plan, due, rng, out, start))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             out.sent += 1

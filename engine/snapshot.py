@@ -8,6 +8,7 @@ against the holds, so a corrupt snapshot is refused rather than served.
 
 from __future__ import annotations
 
+import copy
 from heapq import heapify
 from typing import Any
 
@@ -37,6 +38,20 @@ def snapshot(inv: Inventory) -> dict[str, Any]:
         "ended": [[hold_id, reason, customer] for hold_id, (reason, customer) in inv.ended.items()],
         "keys": [[key, fp, event_to_dict(event)] for key, (fp, event) in inv.keys.items()],
     }
+
+
+def frozen(inv: Inventory) -> Inventory:
+    """What ``snapshot`` reads of ``inv``, as of now, in a few milliseconds.
+
+    The containers are copied, the records they hold are shared: the state replaces a
+    record rather than changing it (``replace``), so ``snapshot(frozen(inv))`` may be
+    built elsewhere (the actor: off its event loop) while ``inv`` goes on deciding.
+    """
+    view = copy.copy(inv)
+    view.states = bytearray(inv.states)
+    view.holds, view.sales = dict(inv.holds), dict(inv.sales)
+    view.ended, view.keys = dict(inv.ended), dict(inv.keys)
+    return view
 
 
 def restore(data: dict[str, Any]) -> Inventory:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from actors import stagestats
 from actors.journal.base import (
     EncodedEvent,
     JournalConflictError,
@@ -95,6 +97,7 @@ class SqliteJournal:
         payload = dump_events(events)
 
         def write(db: sqlite3.Connection) -> None:
+            began = time.perf_counter()
             with _immediate(db):
                 stored = _last_seq(db, stream)
                 if stored != first - 1:
@@ -104,6 +107,7 @@ class SqliteJournal:
                 db.execute(
                     "INSERT INTO batches VALUES (?, ?, ?, ?)", (stream, first, last, payload)
                 )
+            stagestats.observe("journal.commit", time.perf_counter() - began)
 
         await self._run(write)
 
@@ -124,9 +128,14 @@ class SqliteJournal:
         return await self._run(read)
 
     async def save_snapshot(self, stream: str, seq: int, data: dict[str, Any]) -> None:
-        blob = dump_snapshot(data)
+        began = time.perf_counter()
+        # Off the loop, and in chunks (dump_snapshot) so the loop gets the GIL between
+        # them; not on the journal's thread, where appends would queue behind it.
+        blob = await asyncio.to_thread(dump_snapshot, data)
+        stagestats.observe("actor.snapshot_encode", time.perf_counter() - began)
 
         def write(db: sqlite3.Connection) -> None:
+            began = time.perf_counter()
             with _immediate(db):
                 db.execute(
                     "INSERT INTO snapshots VALUES (?, ?, ?) ON CONFLICT (stream) DO UPDATE "
@@ -139,6 +148,7 @@ class SqliteJournal:
                     "coalesce((SELECT published_seq FROM outbox WHERE stream = ?), 0)",
                     (stream, seq, stream),
                 )
+            stagestats.observe("journal.snapshot_write", time.perf_counter() - began)
 
         await self._run(write)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from pymongo import TEXT, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
+from actors import stagestats
 from api.cache import TtlCache
 from api.repositories.catalog_docs import IDEMPOTENCY_INDEX, insert_once, object_id
 from api.services.catalog_rules import EventForSale
@@ -41,8 +43,9 @@ class EventsRepo:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:
         self.collection = db["events"]
         self.text_search = True  # decided by ensure_indexes
+        # Refreshed ahead: every reserve reads it, none should wait for its reload.
         self._for_sale: TtlCache[str, EventForSale | None] = TtlCache(
-            cache_s, name="events.for_sale"
+            cache_s, name="events.for_sale", refresh_ahead=True
         )
 
     async def ensure_indexes(self) -> None:
@@ -150,7 +153,9 @@ class EventsRepo:
             return None
 
         async def load() -> EventForSale | None:
+            began = time.perf_counter()
             doc = await self.collection.find_one({"_id": oid}, FOR_SALE)
+            stagestats.observe("api.event_load", time.perf_counter() - began)
             return None if doc is None else EventForSale.from_doc(doc)
 
         return await self._for_sale.get(event_id, load)

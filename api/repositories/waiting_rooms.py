@@ -48,7 +48,11 @@ class WaitingRoomsRepo:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:
         self.collection = db["rooms"]
-        self._cache: TtlCache[str, RoomSettings | None] = TtlCache(cache_s, name="waiting_rooms")
+        self._cache: TtlCache[str, RoomSettings | None] = TtlCache(
+            cache_s,
+            name="waiting_rooms",
+            refresh_ahead=True,  # read by every reserve
+        )
 
     async def get(self, event_id: str) -> RoomSettings | None:
         """The room of ``event_id`` from memory (``cache_s`` old at most), or None."""

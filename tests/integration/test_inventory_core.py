@@ -149,3 +149,34 @@ def test_open_journal_refuses_unknown_urls() -> None:
 
     with pytest.raises(ValueError, match="unsupported JOURNAL_URL"):
         open_journal("redis://localhost")
+
+
+async def test_a_write_failing_while_a_snapshot_is_built_fails_the_snapshot(
+    tmp_path: Path,
+) -> None:
+    """The snapshot is built off the loop; a journal failure meanwhile must not let it be
+    saved later under sequence numbers the rebuilt state reuses for other events."""
+    import dataclasses
+    import time
+
+    base = inventory_kind(V, T)
+
+    def slow_snapshot(inv: Any) -> Any:  # timing control: the failure lands mid-build
+        time.sleep(0.1)
+        return base.snapshot(inv)
+
+    journal = FailingOnceJournal(tmp_path / "j.db")
+    kind = dataclasses.replace(base, snapshot=slow_snapshot)
+    core = InventoryCore("ev", journal, kind, Inventory(V, T), clock=lambda: 1_000.0)
+    await core.execute([HoldSeats("ann", ("A-1-1",))])
+    journal.armed = True
+    doomed = asyncio.create_task(core.execute([HoldSeats("bob", ("A-1-2",))]))
+    await asyncio.sleep(0)  # decided, its write under way (and about to fail)
+    with pytest.raises(InventoryUnavailableError):
+        await core.save_snapshot()
+    with pytest.raises(InventoryUnavailableError):
+        await doomed
+    await eventually(lambda: core.ready, 10, "rebuilt from the journal in the background")
+    await core.execute([HoldSeats("cid", ("A-1-3",))])  # seq 2 again, another event
+    assert (await journal.recover("ev")).snapshot is None
+    await core.close()

@@ -112,3 +112,65 @@ async def test_a_caller_going_away_does_not_cancel_the_shared_load() -> None:
     first.cancel()
     release.set()
     assert await second == "done"
+
+
+async def test_refresh_ahead_serves_the_old_value_while_reloading() -> None:
+    now = [0.0]
+    cache: TtlCache[str, int] = TtlCache(1.0, clock=lambda: now[0], refresh_ahead=True)
+    loads: list[int] = []
+    release = asyncio.Event()
+
+    async def load() -> int:
+        loads.append(1)
+        if len(loads) > 1:
+            await release.wait()
+        return len(loads)
+
+    assert await cache.get("k", load) == 1
+    now[0] = 0.4
+    assert await cache.get("k", load) == 1 and len(loads) == 1  # young: no reload
+    now[0] = 0.6
+    assert await cache.get("k", load) == 1  # old: reloads behind, still served
+    assert await cache.get("k", load) == 1
+    await asyncio.sleep(0)
+    assert len(loads) == 2  # one reload at a time
+    release.set()
+    await asyncio.sleep(0.01)  # the reload returns and is installed
+    assert await cache.get("k", load) == 2
+    now[0] = 1.5  # the reload started at 0.6: its value expires at 1.6, not later
+    assert await cache.get("k", load) == 2
+    now[0] = 1.6
+    assert await cache.get("k", load) == 3
+
+
+async def test_refresh_ahead_waits_when_expired_and_drops_reads_older_than_a_change() -> None:
+    now = [0.0]
+    cache: TtlCache[str, str] = TtlCache(1.0, clock=lambda: now[0], refresh_ahead=True)
+    value, release = ["old"], asyncio.Event()
+
+    async def load() -> str:
+        seen = value[0]
+        await release.wait()
+        return seen
+
+    release.set()
+    assert await cache.get("k", load) == "old"
+    release.clear()
+    now[0] = 0.6
+    assert await cache.get("k", load) == "old"  # a reload starts, reading "old"
+    value[0] = "new"
+    cache.invalidate("k")  # the change: the reload in flight read what it replaced
+    release.set()
+    assert await cache.get("k", load) == "new"
+    await asyncio.sleep(0.01)
+    assert await cache.get("k", load) == "new"  # the stale reload was not installed
+    release.clear()
+    now[0] = 1.2  # reload behind at 1.2 (the value is from 0.6)
+    reader = asyncio.create_task(cache.get("k", load))
+    await asyncio.sleep(0)
+    now[0] = 1.7  # expired while reloading: readers wait for that reload
+    waiting = asyncio.create_task(cache.get("k", load))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    release.set()
+    assert await reader == "new" and await waiting == "new"

@@ -138,3 +138,17 @@ def test_row_labels_may_not_contain_dashes() -> None:
 
     with pytest.raises(InvalidConfigurationError):
         Venue((Section("A", (Row("1-2", 3),)),))
+
+
+def test_a_frozen_copy_snapshots_the_state_it_was_taken_at() -> None:
+    """The actor builds its snapshot from ``frozen`` off its loop while it goes on."""
+    from engine.snapshot import frozen
+
+    inv = sold_some()
+    expected = json.dumps(snapshot(inv), default=list)
+    view = frozen(inv)
+    held = inv.handle(HoldSeats("cid", ("A-2-1",), "k2"), NOW)[0]
+    inv.handle(ConfirmHold(held.hold_id, "pi_2"), NOW)
+    inv.handle(HoldArea("dee", "FLOOR", 2), NOW)
+    assert json.dumps(snapshot(view), default=list) == expected
+    assert snapshot(inv)["seq"] > snapshot(view)["seq"]
