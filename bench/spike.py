@@ -93,6 +93,10 @@ def _wrk(wrk: str, url: str, event_id: str, tokens: list[str], layout: Any, a: A
         "buyers_at_limit": doc["limited"],
         "polls_after_sold_out": doc["polls"],
         "holds_per_second": {int(k): n for k, n in sorted(doc["holds_per_s"].items(), key=_int)},
+        "max_latency_per_second": {  # by the second of the answer, from the first thread's start
+            int(k): {"from_due_ms": ms, "from_send_ms": doc["max_sent_per_s"][k]}
+            for k, ms in sorted(doc["max_due_per_s"].items(), key=_int)
+        },
         "_reservations": run.reservations,
     }
 

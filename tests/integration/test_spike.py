@@ -25,3 +25,4 @@ def test_wrk_buyers_sell_the_stadium_out_and_every_answer_is_counted(tmp_path: P
     assert data["seats_held"] == 600 == data["audit"]["held"]
     assert sum(data["answers"].values()) == data["requests"] == data["latency_from_due"]["count"]
     assert data["latency_from_due"]["max_ms"] >= data["latency_from_send"]["max_ms"]
+    assert max(v["from_due_ms"] for v in data["max_latency_per_second"].values()) > 0
