@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import tempfile
@@ -69,6 +70,7 @@ def run(
     limit_s: float,
 ) -> SpikeRun:
     """One spike with wrk; returns once every thread finished or at ``limit_s``."""
+    _enough_files(connections)
     with tempfile.TemporaryDirectory(prefix="spike-") as tmp:
         work = Path(tmp)
         data = work / "data.lua"
@@ -105,6 +107,18 @@ def run(
                 rid, _, seats = row.partition("\t")
                 reservations.append((rid, [s for s in seats.split(",") if s]))
     return SpikeRun(json.loads(line.removeprefix("BENCH_JSON ")), reservations, wall, interrupted)
+
+
+def _enough_files(connections: int) -> None:
+    """Raise the soft limit on open files (wrk inherits it) to cover the connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = connections + 256  # wrk's own files, the holds files, some slack
+    if soft < need:
+        if hard != resource.RLIM_INFINITY and hard < need:
+            raise RuntimeError(
+                f"{connections} connections need {need} open files; ulimit -Hn {hard}"
+            )
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
 
 def percentiles(hist: dict[str, int]) -> dict[str, float]:
