@@ -97,6 +97,9 @@ def _wrk(wrk: str, url: str, event_id: str, tokens: list[str], layout: Any, a: A
             int(k): {"from_due_ms": ms, "from_send_ms": doc["max_sent_per_s"][k]}
             for k, ms in sorted(doc["max_due_per_s"].items(), key=_int)
         },
+        "slow_from_send_sample": [  # (sent at, took) in ms, for answers over 2 s from the send
+            [int(x) for x in item.split(":")] for item in doc["slow"]
+        ],
         "_reservations": run.reservations,
     }
 

@@ -72,6 +72,7 @@ function init(args)
   math.randomseed(id * 7919)
   counts, due_ms, sent_ms, wait_ms, holds_per_s = {}, {}, {}, {}, {}
   max_due_per_s, max_sent_per_s = {}, {} -- by the second of the answer: where the tail is
+  slow = {} -- up to 200 answers over 2 s from the send: "sent at (ms from start):took (ms)"
   seats_held, polls, arrived, limited = 0, 0, 0, 0
   first_sent, last_hold = nil, nil
   holds = io.open(DONE_DIR .. "/holds-" .. id .. ".tsv", "w")
@@ -187,6 +188,9 @@ function response(status, headers, body)
   local now = now_ms()
   add(due_ms, now - sent[1])
   add(sent_ms, now - sent[2])
+  if now - sent[2] > 2000 and #slow < 200 then
+    slow[#slow + 1] = string.format('"%d:%d"', sent[2] - start_ms, now - sent[2])
+  end
   local second = math.floor((now - start_ms) / 1000)
   max_due_per_s[second] = math.max(max_due_per_s[second] or 0, math.floor(now - sent[1]))
   max_sent_per_s[second] = math.max(max_sent_per_s[second] or 0, math.floor(now - sent[2]))
@@ -218,7 +222,7 @@ end
 
 function done(summary, latency, requests)
   local merged = { counts = {}, due = {}, sent = {}, wait = {}, holds_per_s = {} }
-  local max_due, max_sent = {}, {}
+  local max_due, max_sent, slow_all = {}, {}, {}
   local first, last, scalars = nil, nil, { seats_held = 0, polls = 0, arrived = 0, limited = 0 }
   local unanswered, knew = 0, 0
   for _, t in ipairs(threads) do
@@ -229,6 +233,7 @@ function done(summary, latency, requests)
     end
     for k, ms in pairs(t:get("max_due_per_s")) do max_due[k] = math.max(max_due[k] or 0, ms) end
     for k, ms in pairs(t:get("max_sent_per_s")) do max_sent[k] = math.max(max_sent[k] or 0, ms) end
+    for _, x in ipairs(t:get("slow")) do slow_all[#slow_all + 1] = x end
     for name in pairs(scalars) do scalars[name] = scalars[name] + t:get(name) end
     for _ in pairs(t:get("out")) do unanswered = unanswered + 1 end
     if t:get("sold_out") then knew = knew + 1 end
@@ -246,11 +251,11 @@ function done(summary, latency, requests)
     'BENCH_JSON {"duration_us":%d,"requests":%d,"first_sent_ms":%.3f,"last_hold_ms":%.3f,'
       .. '"seats_held":%d,"polls":%d,"arrived":%d,"limited":%d,"unanswered":%d,'
       .. '"threads_sold_out":%d,"threads":%d,"counts":%s,"due_ms":%s,"sent_ms":%s,'
-      .. '"wait_ms":%s,"holds_per_s":%s,"max_due_per_s":%s,"max_sent_per_s":%s,'
+      .. '"wait_ms":%s,"holds_per_s":%s,"max_due_per_s":%s,"max_sent_per_s":%s,"slow":[%s],'
       .. '"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d}}\n',
     summary.duration, summary.requests, first or 0, last or 0, scalars.seats_held,
     scalars.polls, scalars.arrived, scalars.limited, unanswered, knew, #threads,
     obj(merged.counts), obj(merged.due), obj(merged.sent), obj(merged.wait),
-    obj(merged.holds_per_s), obj(max_due), obj(max_sent), e.connect, e.read, e.write, e.timeout
+    obj(merged.holds_per_s), obj(max_due), obj(max_sent), table.concat(slow_all, ","), e.connect, e.read, e.write, e.timeout
   ))
 end
