@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
 def _print(console: Console, d: dict[str, Any]) -> None:
     due, sent = d.get("latency_from_due", {}), d.get("latency_from_send", {})
     sold = f"sold out, last hold {d['last_hold_s']:.1f} s after the first request (goal <= 15 s)"
+    if d["generator"] == "python":
+        sold = f"sold out within {d['wall_s']:.1f} s (seen by polling; goal <= 15 s)"
     console.print(
         (sold if d["sold_out"] else f"NOT sold out after {d['wall_s']:.1f} s")
         + f"; {d['requests']:,} answers, {d['requests_per_s']:,.0f}/s; "
@@ -151,7 +153,11 @@ def _print(console: Console, d: dict[str, Any]) -> None:
         )
         + f"from send: p50 {sent.get('p50_ms', 0):,.0f} ms, p99 {sent.get('p99_ms', 0):,.0f} ms, "
         f"max {sent.get('max_ms', 0):,.0f} ms; "
-        f"unanswered {d.get('unanswered', 0)}, socket errors {d.get('socket_errors')}"
+        + (
+            f"unanswered {d['unanswered']}, socket errors {d['socket_errors']}"
+            if d["generator"] == "wrk"
+            else f"client timeouts/errors {d['client_timeouts_or_errors']}"
+        )
     )
     console.print(f"answers by code: {d['answers']}")
     cores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(d["cpu_cores"].items()))

@@ -26,3 +26,14 @@ def test_wrk_buyers_sell_the_stadium_out_and_every_answer_is_counted(tmp_path: P
     assert sum(data["answers"].values()) == data["requests"] == data["latency_from_due"]["count"]
     assert data["latency_from_due"]["max_ms"] >= data["latency_from_send"]["max_ms"]
     assert max(v["from_due_ms"] for v in data["max_latency_per_second"].values()) > 0
+
+
+def test_without_wrk_the_python_generator_sells_it_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENCH_GENERATOR", "python")
+    out = tmp_path / "spike.json"
+    assert spike.main([*SMALL, "--limit", "60", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["generator"] == "python" and data["sold_out"] and data["audit"]["ok"]
+    assert data["client_timeouts_or_errors"] == 0 and data["seats_held"] == 600
