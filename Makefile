@@ -105,7 +105,7 @@ bench: $(STAMP) wrk ## Run the benchmarks (wrk); writes bench/results/latest.jso
 bench-quick: $(STAMP) wrk ## A shorter benchmark (50,000-seat events, 8 s runs; a minute or two)
 	BENCH_PROFILE=quick $(BIN)/python -m bench
 
-bench-spike: $(STAMP) ## The on-sale spike: 70,000 seats, 20,000 buyers within 10 s
+bench-spike: $(STAMP) wrk ## The on-sale spike: 70,000 seats, 20,000 buyers within 10 s (wrk drives them)
 	$(BIN)/python -m bench.spike
 
 lint: $(STAMP) ## Check lint and formatting with ruff
