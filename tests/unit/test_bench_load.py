@@ -122,9 +122,11 @@ def test_open_loop_bodies_are_seats_in_a_row_or_a_section_quantity() -> None:
             assert body["section"] in {"S1", "S2"} and 1 <= body["quantity"] <= 4
 
 
-def _burnt(sampler: CpuSampler) -> float:
+def _burnt(sampler: CpuSampler) -> bool:
+    """Whether each component has burnt what it was told to (a total alone let the
+    sampler stop while the server was still burning when the machine was loaded)."""
     seconds = sampler._read_seconds()  # the broker's CPU is in there too: not ours
-    return seconds.get("api", 0.0) + seconds.get("ray", 0.0)
+    return seconds.get("api", 0.0) >= 0.45 and seconds.get("ray", 0.0) >= 0.9
 
 
 def test_cpu_sampler_finds_a_server_session_and_its_children() -> None:
@@ -146,7 +148,7 @@ def test_cpu_sampler_finds_a_server_session_and_its_children() -> None:
         proc.stdin.write(b"go\n")
         proc.stdin.flush()
         deadline = time.monotonic() + 60
-        while _burnt(sampler) < 1.35 and time.monotonic() < deadline:
+        while not _burnt(sampler) and time.monotonic() < deadline:
             time.sleep(0.05)  # polling the readings until the work shows, bounded
         seconds = sampler.stop()
     finally:
