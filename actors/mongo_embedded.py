@@ -177,7 +177,13 @@ async def _serve(db: str, port: int) -> None:
     if os.environ.get("TICKETING_MONGOECO_SHIM", "on") == "off":
         shim = "WARNING: mongoeco shims OFF (TICKETING_MONGOECO_SHIM=off): O(n) inserts"
     else:
+        from actors.mongoeco_dispatch import apply_no_change_feed_shim
+        from actors.mongoeco_inline import apply_inline_execution_shim
+
         shim = apply_insert_scan_shim()
+        apply_no_change_feed_shim()  # this server only: nobody can watch over the wire
+        apply_inline_execution_shim()  # this server only: its SQLite work was serial anyway
+        shim += "; no change feed (the wire server opens no change stream); SQLite inline"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -97,3 +97,45 @@ def apply_coalesced_dispatch_shim() -> CoalescedDispatcher:
     setattr(dispatch, _APPLIED_FLAG, dispatcher)
     CollectionRuntimeCoordinator._dispatch_engine_changes = dispatch  # type: ignore[method-assign]
     return dispatcher
+
+
+NO_FEED_FLAG = "_ticketing_no_change_feed"
+
+
+def apply_no_change_feed_shim() -> None:
+    """For the wire server only (``python -m actors.mongo_embedded``): writes record no
+    change for change streams and deliver none.
+
+    Why: no client of the wire server can open a change stream (it refuses
+    ``$changeStream``: ``tests/integration/test_mongoeco_dispatch.py`` checks it), yet
+    every write appended a change (or a "gap") row and its identity row to the SQLite
+    outbox inside its transaction, and a delivery round then leased the consumer,
+    checkpointed and compacted the outbox (four commits), for nobody. Profiled during a
+    5,000-order purchase bench: ~17 % of the server's samples. Each public operation's
+    context now says ``ChangePublicationPolicy.DISABLED`` (mongoeco's own "no change
+    events" policy, which its outbox and its commit-sequence check already honour), and
+    delivery is a no-op. In-process users of mongoeco (tests) keep change streams: they
+    do not call this.
+    """
+    from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
+    from mongoeco.api._async.collection import AsyncCollection
+    from mongoeco.core.operation_context import ChangePublicationPolicy
+
+    from actors.mongoeco_shims import ShimVersionError
+
+    new_context = AsyncCollection._new_operation_context
+    if getattr(new_context, NO_FEED_FLAG, False):
+        return
+    if "publication" not in inspect.signature(new_context).parameters:
+        raise ShimVersionError("AsyncCollection._new_operation_context takes no publication")
+
+    def disabled_context(self: Any, **kwargs: Any) -> Any:
+        kwargs["publication"] = ChangePublicationPolicy.DISABLED
+        return new_context(self, **kwargs)
+
+    def no_delivery(self: Any, operation_context: Any = None) -> None:
+        return None  # nothing was recorded, and nobody could watch
+
+    setattr(disabled_context, NO_FEED_FLAG, True)
+    AsyncCollection._new_operation_context = disabled_context  # type: ignore[method-assign]
+    CollectionRuntimeCoordinator._dispatch_engine_changes = no_delivery  # type: ignore[method-assign]

@@ -7,11 +7,12 @@
 file and logs one line for it (developers read their mail there). ``localstripe`` is
 the Stripe stand-in, bound to 127.0.0.1 and keeping its state in our data directory
 (upstream writes a fixed /tmp file, which two runs would share), saved on a debounce
-(``--save-interval``, and at shutdown) instead of upstream's whole-store pickle after
-every write, and its lists read one type's objects, not the whole store
-(``api.localstripe_shims``); ``GET /_config/ticketing/stats`` counts its requests by endpoint (the
-Stripe calls a benchmark makes) and its saves. Both exit when their
-parent does, even if it was killed: ``--parent`` is polled (no orphans).
+(``--save-interval``, and at shutdown) by a forked child (``api.localstripe_store``)
+instead of upstream's whole-store pickle after every write, and its lists read one
+type's objects, not the whole store (``api.localstripe_shims``);
+``GET /_config/ticketing/stats`` counts its requests by endpoint (the Stripe calls a
+benchmark makes) and its saves. Both exit when their parent does, even if it was
+killed: ``--parent`` is polled (no orphans).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import contextlib
 import itertools
 import logging
 import os
-import pickle
 import signal
 import threading
 import time
@@ -94,59 +94,6 @@ def serve_smtp(host: str, port: int, mail_dir: Path, parent: int) -> None:
         controller.stop()
 
 
-class DebouncedStore:
-    """localstripe's persistence, debounced: a write marks the store dirty, and it is
-    pickled at most once per ``interval`` seconds (and once more at shutdown).
-
-    Upstream pickles the whole store after every POST/PUT/DELETE and on every item set
-    (``Store.__setitem__`` calls ``dump_to_disk``), so a request costs O(objects stored)
-    and an on-sale's thousandth payment is slower than its first. The pickling runs on
-    localstripe's event loop (the flusher is a task of its aiohttp app), so it never sees
-    the store half-way through a handler's changes. A crash loses at most ``interval``
-    seconds of test-mode state; a clean stop (SIGTERM, parent gone) loses nothing.
-    """
-
-    def __init__(self, state: Path, interval: float = 1.0) -> None:
-        self.state = state
-        self.interval = interval
-        self.dirty = False
-        self.dumps = 0  # how many times the store was pickled (exposed for tests)
-
-    def load(self, store: dict[str, Any]) -> None:
-        try:
-            with self.state.open("rb") as f:
-                saved = pickle.load(f)  # our own file, written below: trusted
-        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
-            return
-        store.clear()
-        store.update(saved)
-
-    def mark(self, store: dict[str, Any]) -> None:
-        self.dirty = True
-        if self.interval <= 0:  # upstream's behaviour, kept only to measure it
-            self.flush(store)
-
-    def flush(self, store: dict[str, Any]) -> None:
-        if not self.dirty:
-            return
-        self.dirty = False
-        tmp = self.state.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(dict(store), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.state)  # never a half-written state file
-        self.dumps += 1
-
-    async def run(self, store: dict[str, Any]) -> None:
-        import asyncio
-
-        try:
-            while True:
-                await asyncio.sleep(self.interval if self.interval > 0 else 1.0)
-                self.flush(store)
-        finally:
-            self.flush(store)  # cancelled at shutdown: the last changes reach the disk
-
-
 def request_key(method: str, path: str) -> str:
     """``POST /v1/payment_intents/{id}/confirm``: a request's endpoint, ids folded."""
     parts = [("{id}" if i in (3, 5) else p) for i, p in enumerate(path.split("/"))]
@@ -163,6 +110,7 @@ def serve_localstripe(
     from localstripe import resources, server
 
     from api.localstripe_shims import apply_list_index_shim
+    from api.localstripe_store import DebouncedStore
 
     saver = DebouncedStore(state, save_interval)
     requests: Counter[str] = Counter()
@@ -182,7 +130,12 @@ def serve_localstripe(
     async def stats(request: web.Request) -> web.Response:
         # For benchmarks and tests: Stripe calls by endpoint, and how often we pickled.
         return web.json_response(
-            {"requests": dict(requests), "dumps": saver.dumps, "dirty": saver.dirty}
+            {
+                "requests": dict(requests),
+                "dumps": saver.dumps,
+                "dirty": saver.dirty or saver.saving,  # changes not yet on disk
+                "last_save_s": saver.last_save_s,
+            }
         )
 
     async def flusher(app: web.Application) -> Any:

@@ -79,3 +79,32 @@ def test_requests_are_delivered_in_batches_on_the_dispatch_thread() -> None:
     delivered.clear()
     dispatcher.request(coordinator)  # a later write gets a round of its own
     assert delivered.wait(10)
+
+
+def test_the_wire_server_records_no_change_for_nobody(embedded_mongo: EmbeddedMongo) -> None:
+    """Writes over the wire append nothing to mongoeco's change outbox (no change stream
+    can read it) and still behave: a duplicate is refused, an update applies."""
+    import sqlite3
+
+    from pymongo.errors import DuplicateKeyError
+
+    assert "no change feed" in embedded_mongo.log_path.read_text()
+    client: MongoClient[dict[str, Any]] = MongoClient(embedded_mongo.url)
+    try:
+        coll = client["nofeed"]["docs"]
+        coll.insert_many([{"_id": f"n{i}", "n": i} for i in range(5)])
+        coll.insert_one({"_id": "one", "n": 0})
+        with pytest.raises(DuplicateKeyError):
+            coll.insert_one({"_id": "one", "n": 1})
+        coll.update_one({"_id": "one"}, {"$inc": {"n": 1}})
+        coll.find_one_and_update({"_id": "n1"}, {"$set": {"n": 10}})
+        coll.delete_one({"_id": "n2"})
+        assert coll.find_one({"_id": "one"})["n"] == 1
+        assert coll.count_documents({}) == 5
+    finally:
+        client.close()
+    db = sqlite3.connect(embedded_mongo.data_dir / "mongo.sqlite")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM change_outbox").fetchone() == (0,)
+    finally:
+        db.close()

@@ -194,3 +194,41 @@ def _read(path: Any) -> dict[str, int]:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return {}
+
+
+def test_concurrent_clients_of_the_inline_server_each_win_once(
+    embedded_mongo: EmbeddedMongo,
+) -> None:
+    """SQLite work runs on the server's loop (actors/mongoeco_inline.py): 8 clients
+    racing to insert the same ids and to claim the same documents each win once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert "SQLite inline" in embedded_mongo.log_path.read_text()
+    name = f"inline_{uuid.uuid4().hex[:8]}"
+
+    def race(worker: int) -> tuple[int, int]:
+        client: MongoClient[dict[str, Any]] = MongoClient(embedded_mongo.url)
+        coll, inserted, claimed = client[name]["docs"], 0, 0
+        try:
+            for i in range(40):
+                try:
+                    coll.insert_one({"_id": f"d{i}", "by": worker, "claimed": None})
+                    inserted += 1
+                except DuplicateKeyError:
+                    pass
+                won = coll.find_one_and_update(
+                    {"_id": f"d{i}", "claimed": None}, {"$set": {"claimed": worker}}
+                )
+                claimed += won is not None
+            return inserted, claimed
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(race, range(8)))
+    assert sum(r[0] for r in results) == 40 and sum(r[1] for r in results) == 40
+    client: MongoClient[dict[str, Any]] = MongoClient(embedded_mongo.url)
+    try:
+        assert client[name]["docs"].count_documents({"claimed": None}) == 0
+    finally:
+        client.close()
