@@ -33,9 +33,9 @@ from pathlib import Path
 from rich.console import Console
 
 from api.settings import DEV_SECRET
+from bench.cpu import CpuSampler
 from bench.loadtest.cli import _login
 from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
-from bench.cpu import CpuSampler
 from bench.purchase_flow import Order, Result, sellout
 from bench.purchase_stack import Confirmations, PurchaseStack, delta
 from bench.report import Figure, print_figures
