@@ -179,11 +179,14 @@ async def _serve(db: str, port: int) -> None:
     else:
         from actors.mongoeco_dispatch import apply_no_change_feed_shim
         from actors.mongoeco_inline import apply_inline_execution_shim
+        from actors.mongoeco_readers import apply_reader_pool_shim
 
         shim = apply_insert_scan_shim()
         apply_no_change_feed_shim()  # this server only: nobody can watch over the wire
         apply_inline_execution_shim()  # this server only: its SQLite work was serial anyway
+        apply_reader_pool_shim()  # this server only: cursors' connections reused
         shim += "; no change feed (the wire server opens no change stream); SQLite inline"
+        shim += "; reader connections pooled"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

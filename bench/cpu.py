@@ -9,7 +9,8 @@ such as ``ray start``, still counts) and whatever else shares its session
 
 - ``api``: the server process and its uvicorn workers (its direct children run by
   multiprocessing); ``actor``: ``ray::InventoryActor`` processes; ``mongo``: the
-  embedded MongoDB; ``ray``: the rest of the server's processes (Ray's GCS, raylet,
+  embedded MongoDB; ``stripe``: the dev stack's localstripe (and its saving child, while
+  it lives); ``ray``: the rest of the server's processes (Ray's GCS, raylet,
   dashboard, idle workers; helpers such as multiprocessing's resource tracker);
 - ``broker``: RabbitMQ's ``beam.smp`` (shared by everything on this machine, so it
   includes whatever else uses the broker meanwhile);
@@ -63,6 +64,8 @@ def classify(pid: int, ppid: int, server_pid: int, cmdline: str) -> str:
         return "actor"
     if "mongo_embedded" in cmdline:
         return "mongo"
+    if "api.devservers localstripe" in cmdline:
+        return "stripe"
     return "ray"
 
 

@@ -27,11 +27,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
 
 from api.settings import DEV_SECRET
+from bench.cpu import CpuSampler
 from bench.loadtest.cli import _login
 from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.purchase_flow import Order, Result, sellout
@@ -66,7 +68,13 @@ async def measure(
             mongo0, stripe0 = stack.settled_mongo_counts(), stack.stripe_counts()
             foreign0 = confirmations.foreign
             tokens = mint_tokens(DEV_SECRET, orders, ttl_s=7200)
+            cpu = CpuSampler([stack.server.proc.pid])
+            cpu.start()
+            own = time.process_time()
             full = await sellout(stack.url, event_id, seats, tokens, confirmations, ttl_s)
+            full.cpu_s, full.cpu_wall_s = cpu.stop(), cpu.wall_s
+            full.cpu_s["bench"] = time.process_time() - own  # the buyers (this process)
+            full.cpu_s["other"] = max(0.0, full.cpu_s["other"] - full.cpu_s["bench"])
             full.expired_holds = stack.expired_holds(event_id)
             mongo = delta(stack.settled_mongo_counts(), mongo0)
             stripe = delta(stack.stripe_counts(), stripe0)
@@ -186,6 +194,19 @@ def main() -> None:
     print_figures(found, console=Console(width=160))
     for key, count in sorted(mongo.items(), key=lambda kv: -kv[1]):
         print(f"  mongo {key}: {count / max(1, len(full.orders)):.2f}/order")
+    print(cpu_table(full))
+
+
+def cpu_table(full: Result) -> str:
+    """CPU per confirmed order and cores used, by component, over the sell-out (from
+    its first request to its last confirmation wait; ``other``: the rest of the machine)."""
+    n, wall = max(1, full.confirmed), max(1e-9, full.cpu_wall_s)
+    rows = sorted(full.cpu_s.items(), key=lambda kv: -kv[1])
+    lines = [f"  CPU over {wall:.1f} s, {n:,} confirmed (ms/order, cores):"]
+    lines += [f"    {k:<8} {v / n * 1000:7.2f} ms {v / wall:5.2f}" for k, v in rows]
+    ours = sum(v for k, v in full.cpu_s.items() if k not in ("other", "loadgen", "bench"))
+    lines.append(f"    {'stack':<8} {ours / n * 1000:7.2f} ms {ours / wall:5.2f} (all but other)")
+    return "\n".join(lines)
 
 
 __all__ = ["Order", "figures", "main", "measure", "run"]

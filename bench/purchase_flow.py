@@ -41,6 +41,8 @@ class Result:
     failures: dict[str, int] = field(default_factory=dict)
     expired_holds: int = 0  # HoldExpired events of the event's actor (set by the caller)
     foreign_messages: int = 0  # other runs' messages our workers also received
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU s by component (bench.cpu)
+    cpu_wall_s: float = 0.0
 
     @property
     def confirmed(self) -> int:
