@@ -7,7 +7,7 @@ time, the generator's own lag, the load average, and when in the run the slow
 answers fell (per ``--window`` seconds): a tail that comes in bursts (a pause of
 one process) looks different from one spread evenly (CPU contention, queueing).
 
-    flock /work/notes/bench.lock .venv/bin/python docs/perf/tail.py --rate 1400
+    .venv/bin/python docs/perf/tail.py --rate 1400
     # --env KEY=VALUE (repeatable) passes settings to the server, e.g. API_PROCESSES=1
     # --stages: turn on actors.stagestats in every process and print time per stage
 """
