@@ -28,6 +28,9 @@ def test_wrk_buyers_sell_the_stadium_out_and_every_answer_is_counted(tmp_path: P
     assert max(v["from_due_ms"] for v in data["max_latency_per_second"].values()) > 0
 
 
+# Slow (~22 s): the fallback for machines without wrk; the load-tester's own tests cover
+# its generator in make test.
+@pytest.mark.slow
 def test_without_wrk_the_python_generator_sells_it_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
