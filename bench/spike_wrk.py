@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import wrk
+
 SCRIPT = Path(__file__).with_name("wrk_spike.lua")
 
 
@@ -44,15 +46,11 @@ def lua_data(
     max_seats: int = 4,
     seats_share: float = 0.5,
 ) -> str:
-    """The data file the Lua script loads: a Lua chunk of plain values and tables."""
-    rows = ",".join(f'{{"{s}","{r}",{n}}}' for s, r, n in layout)
-    sections = ",".join(f'"{s}"' for s in sorted({s for s, _, _ in layout}))
-    return (
-        f'EVENT = "{event_id}"\nMAX_SEATS = {max_seats}\nSEATS_SHARE = {seats_share}\n'
+    """The data file the Lua script loads: ``make bench``'s reserve data (event, tokens,
+    rows, sections) plus the spike's buyers, ramp, think time and output folder."""
+    return wrk.lua_data(event_id, tokens, layout, max_seats, seats_share) + (
         f"BUYERS = {len(tokens)}\nTHREADS = {threads}\nRAMP_MS = {ramp_s * 1000:.0f}\n"
         f"THINK_MS = {think_ms:.0f}\nDONE_DIR = {json.dumps(str(done_dir))}\n"
-        f"TOKENS = {{{','.join(json.dumps(t) for t in tokens)}}}\n"
-        f"ROWS = {{{rows}}}\nSECTIONS = {{{sections}}}\n"
     )
 
 
