@@ -102,6 +102,39 @@ def test_a_buyer_picks_two_seats_sees_the_countdown_pays_and_gets_two_tickets(
     context.close()
 
 
+def test_a_waiting_list_offer_link_opens_the_event_page_at_the_hold_to_pay(
+    browser: Any, site: Site
+) -> None:
+    # What the offer email links to (workers.notifications.notices.offer_url): a hold
+    # made in the buyer's name, opened in a browser that never saw it (no saved state).
+    creator = site.account("event_creator", name="Organiser")
+    event_id = site.on_sale_event(creator, f"Offer{uuid.uuid4().hex[:6]} Concert")
+    buyer = site.account(name="Offered Buyer")
+    held = site.ok(
+        site.http.post(
+            "/v1/tickets/reserve",
+            json={"event_id": event_id, "seats": ["A-1-5"]},
+            headers=buyer.headers,
+        ),
+        201,
+    )
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    offer = f"/web/event.html?id={event_id}&reservation={held['reservation_id']}"
+    page.goto(f"{site.url}{offer}")  # signed out: the page asks to sign in, then returns
+    page.wait_for_url("**/web/login.html?next=*")
+    sign_in(page, site, buyer, offer)
+    page.get_by_role("timer").wait_for()
+    page.wait_for_selector('[data-seat="A-1-5"].mine')
+    assert "A-1-5" in page.locator("#hold-summary").inner_text()
+    other = site.account(name="Not The Buyer")  # someone else's offer is not theirs
+    page.evaluate("sessionStorage.clear()")
+    sign_in(page, site, other, offer)
+    page.get_by_text("This offer can no longer be paid").wait_for()
+    assert page.get_by_role("timer").is_hidden()
+    context.close()
+
+
 def test_a_seat_held_in_one_browser_greys_out_in_another_within_two_seconds(
     browser: Any, site: Site
 ) -> None:

@@ -48,16 +48,20 @@ export class Checkout {
     return `ticketing.hold.${this.eventId}`;
   }
 
-  async restore() {
-    // The hold this tab took before a reload, if the API still has it held.
+  async restore(offered = null) {
+    // The hold this tab took before a reload, or the one a waiting-list offer made in the
+    // buyer's name (its email links here with ?reservation=), if the API still has it held.
     const saved = JSON.parse(sessionStorage.getItem(this.saved) || "null");
-    if (!saved) return;
+    const id = offered || saved?.reservation_id;
+    if (!id) return;
     try {
-      const current = await request(`/v1/reservations/${encodeURIComponent(saved.reservation_id)}`);
+      const current = await request(`/v1/reservations/${encodeURIComponent(id)}`);
+      if (current.event_id !== this.eventId) throw new Error("another event's hold");
       if (current.status !== "held") throw new Error(current.status);
-      await this.show({ ...saved, ...current });
-    } catch {
+      await this.show({ ...(id === saved?.reservation_id ? saved : {}), ...current });
+    } catch (failed) {
       sessionStorage.removeItem(this.saved);
+      if (offered) this.say(`This offer can no longer be paid (${failed.message}).`, "error");
     }
   }
 

@@ -138,7 +138,10 @@ async function start() {
   });
   await lineUp();
   renderBasket([]);
-  if (session()) await checkout.restore(); // a reload keeps the hold and its countdown
+  // A reload keeps the hold and its countdown; a waiting-list offer's link opens its hold.
+  const offered = new URLSearchParams(location.search).get("reservation");
+  if (offered && needSignIn()) return;
+  if (session()) await checkout.restore(offered);
   openLive(eventId, {
     onState: (state) => {
       availability = state.availability;

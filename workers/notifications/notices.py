@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from workers.messages import (
     EVENT_CANCELLED,
@@ -73,6 +74,13 @@ async def _order_context(body: dict[str, Any], sources: Sources, **extra: Any) -
 def ticket_url(base_url: str, ticket_id: str) -> str:
     """The web page of one's tickets, opened at this one (it signs the reader in first)."""
     return f"{base_url}/web/tickets.html?ticket={ticket_id}"
+
+
+def offer_url(base_url: str, event_id: str, reservation_id: str) -> str:
+    """The event's page opened at the hold offered in the buyer's name, where they pay it
+    (it signs the reader in first); the API's own URL would show a JSON document."""
+    query = urlencode({"id": event_id, "reservation": reservation_id})
+    return f"{base_url}/web/event.html?{query}"
 
 
 def refund_reason(code: object) -> str:
@@ -160,7 +168,7 @@ async def waitlist_offered(body: dict[str, Any], sources: Sources, base_url: str
         "event_id": str(_field(body, "event_id")),
         "event_title": await _title(body, sources),
         "reservation_id": reservation_id,
-        "reservation_url": f"{base_url}/v1/reservations/{reservation_id}",
+        "reservation_url": offer_url(base_url, str(_field(body, "event_id")), reservation_id),
         "seats": body.get("seats") or [],
         "area": body.get("area"),
         "quantity": body.get("quantity") or 1,
