@@ -47,7 +47,8 @@ class RateLimiter:
     ) -> None:
         self.namespace = namespace
         self.clock = clock
-        self.shared = SharedBuckets(ACTOR_NAME, namespace, clock)
+        # Through self.clock, read at each batch: tests replace it on a running limiter.
+        self.shared = SharedBuckets(ACTOR_NAME, namespace, lambda: self.clock())
         self._leases: dict[Key, _Lease] = {}
 
     async def check(self, scope: str, key: str, per_minute: int) -> None:
