@@ -109,14 +109,16 @@ class Settings(BaseSettings):
     stripe_api_base: str = "http://127.0.0.1:8420"  # localstripe; https://api.stripe.com live
     stripe_api_key: str = "sk_test_local"  # any key works on localstripe
     stripe_webhook_secret: str = DEV_WEBHOOK_SECRET  # must be set when ENV=production
-    # Stripe calls per second, per process (the payments worker's handlers share it):
-    # test mode takes 25/s in all, a default live account 100/s (25/s per endpoint).
-    # Several payments processes: divide the account's rate between them. <= 0: unpaced.
+    # Stripe calls per second for the whole account: every payments handler of every
+    # process sharing the Ray cluster (API processes, standalone workers) together
+    # (api.services.stripe_pacing.SharedPacer). Test mode takes 25/s in all, a default
+    # live account 100/s (25/s per endpoint): set the account's rate, undivided. Without
+    # Ray (tools, tests), per process. <= 0: unpaced.
     stripe_max_rps: float = 25.0
     payments_concurrency: int = 32  # charges in flight per payments process (prefetch)
     # Payments the platform charges per second, for the waiting room's admission (it
-    # pauses while more places are held unpaid than this x the hold TTL). None: one
-    # payments process at STRIPE_MAX_RPS (2 calls a payment); 0: not followed.
+    # pauses while more places are held unpaid than this x the hold TTL). None:
+    # STRIPE_MAX_RPS / 2, the account's rate at 2 calls a payment; 0: not followed.
     checkout_payments_per_s: float | None = None
     # A hold whose payment is being charged is extended, once, by up to this much, so a
     # payment queued behind Stripe's rate decides before its seats expire (bounded).

@@ -50,8 +50,9 @@ class QueueContext:
 
 
 def checkout_per_s(settings: Any) -> float:
-    """``CHECKOUT_PAYMENTS_PER_S``, or by default what one payments process charges at
-    ``STRIPE_MAX_RPS`` (two Stripe calls per payment: create, confirm)."""
+    """``CHECKOUT_PAYMENTS_PER_S``, or by default what the platform charges at
+    ``STRIPE_MAX_RPS``, the account's rate that all payments processes share (two
+    Stripe calls per payment: create, confirm), however many processes there are."""
     explicit = getattr(settings, "checkout_payments_per_s", None)
     if explicit is not None:
         return float(explicit)

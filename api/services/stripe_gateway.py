@@ -7,9 +7,10 @@ on Stripe for exactly-once: the order records the PaymentIntent before it is
 confirmed, and a refund is created only if the intent has none yet. We still send
 idempotency keys: against real Stripe they close the remaining gaps.
 
-Every call goes through one ``Pacer`` per process (``STRIPE_MAX_RPS``) and survives
-Stripe's 429 (see ``stripe_pacing``); ``calls`` counts them by operation (the bench
-and the tests read it: Stripe calls per order).
+Every call waits for the account's pacer (``STRIPE_MAX_RPS`` for every process of the
+Ray cluster together: ``stripe_pacing.SharedPacer``) and survives Stripe's 429 (see
+``stripe_pacing``); ``calls`` counts them by operation (the bench and the tests read
+it: Stripe calls per order).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import aiohttp
 import stripe
 
-from api.services.stripe_pacing import Pacer, paced
+from api.services.stripe_pacing import Pacer, SharedPacer, Waits, paced
 from api.settings import Settings
 
 # Intent statuses that will not change without a new payment method: a failure.
@@ -67,7 +68,12 @@ class StripeGateway:
     """The few Stripe calls payments need, async (aiohttp), with retries on network errors."""
 
     def __init__(
-        self, api_key: str, api_base: str, webhook_secret: str, max_rps: float = 25.0
+        self,
+        api_key: str,
+        api_base: str,
+        webhook_secret: str,
+        max_rps: float = 25.0,
+        namespace: str | None = None,
     ) -> None:
         # aiohttp, not the SDK's default httpx: measured against localstripe with 32
         # calls in flight (as the payments consumer runs them), httpx cost ~4.9 ms of
@@ -84,15 +90,25 @@ class StripeGateway:
             max_network_retries=2,
         )
         self.webhook_secret = webhook_secret
-        # Shared by every concurrent handler of this process: together they stay under
-        # the account's rate (burst: a few calls at once after an idle spell).
-        self.pacer = Pacer(max_rps, burst=max(1, int(max_rps // 5)))
+        # Every concurrent handler of every process of the Ray cluster (``namespace``, the
+        # deployment's) together stay under the account's rate (burst: a few calls at
+        # once after an idle spell). No namespace (tests, tools): this process only.
+        burst = max(1, int(max_rps // 5))
+        self.pacer: Waits = (
+            SharedPacer(max_rps, burst, namespace) if namespace else Pacer(max_rps, burst)
+        )
         self.calls: Counter[str] = Counter()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StripeGateway:
         s = settings
-        return cls(s.stripe_api_key, s.stripe_api_base, s.stripe_webhook_secret, s.stripe_max_rps)
+        return cls(
+            s.stripe_api_key,
+            s.stripe_api_base,
+            s.stripe_webhook_secret,
+            s.stripe_max_rps,
+            s.ray_namespace,  # the composition root has joined (or started) Ray
+        )
 
     async def _call[T](self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
         self.calls[operation] += 1

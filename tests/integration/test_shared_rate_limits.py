@@ -72,8 +72,22 @@ async def test_leases_serve_a_busy_key_locally_without_overrunning() -> None:
 
 def test_buckets_refill_at_the_rate_and_never_beyond_capacity() -> None:
     buckets = Buckets()
-    assert buckets.take(("s", "k"), 60, 100, 0.0) == (60, 0)
-    assert buckets.take(("s", "k"), 60, 1, 0.0) == (0, 1)
-    assert buckets.take(("s", "k"), 60, 5, 2.0) == (2, 0)  # 1 token a second came back
-    assert buckets.take(("s", "k"), 60, 1, 1.0) == (0, 1)  # an older clock adds nothing
-    assert buckets.take(("s", "k"), 60, 100, 1_000.0) == (60, 0)
+    assert buckets.take(("s", "k"), 60, 1.0, 100, 0.0) == (60, 0)
+    assert buckets.take(("s", "k"), 60, 1.0, 1, 0.0) == (0, 1)
+    assert buckets.take(("s", "k"), 60, 1.0, 5, 2.0) == (2, 0)  # 1 token a second came back
+    assert buckets.take(("s", "k"), 60, 1.0, 1, 1.0) == (0, 1)  # an older clock adds nothing
+    assert buckets.take(("s", "k"), 60, 1.0, 100, 1_000.0) == (60, 0)
+
+
+def test_a_horizon_books_ahead_on_one_timeline_and_no_further() -> None:
+    """Pacing: takers accept to wait, the bucket goes into debt and says for how long."""
+    buckets, key = Buckets(), ("stripe", "account")
+    assert buckets.take(key, 2, 10.0, 2, 0.0, horizon_s=1.0) == (2, 0)  # the burst, now
+    granted, last = buckets.take(key, 2, 10.0, 3, 0.0, horizon_s=1.0)
+    assert (granted, round(last, 9)) == (3, 0.3)  # due 0.1 s apart after the burst
+    granted, last = buckets.take(key, 2, 10.0, 5, 0.0, horizon_s=1.0)
+    assert (granted, round(last, 9)) == (5, 0.8)
+    granted, last = buckets.take(key, 2, 10.0, 5, 0.0, horizon_s=1.0)
+    assert (granted, round(last, 9)) == (2, 1.0)  # no further ahead than the horizon
+    granted, wait = buckets.take(key, 2, 10.0, 1, 0.0, horizon_s=1.0)
+    assert (granted, round(wait, 9)) == (0, 0.1)  # ask again when one can be had

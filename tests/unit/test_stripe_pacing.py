@@ -1,10 +1,13 @@
-"""The Stripe pacer's arithmetic, on a clock the test moves (no sleeping)."""
+"""The Stripe pacer's arithmetic, on a clock the test moves (no sleeping), and the
+shared pacer's fallback when there is no Ray to share it through."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from itertools import pairwise
 
-from api.services.stripe_pacing import Pacer
+from api.services.stripe_pacing import Pacer, SharedPacer
 
 
 class Clock:
@@ -38,3 +41,23 @@ def test_a_burst_is_allowed_after_an_idle_spell_and_no_more() -> None:
 def test_an_unpaced_gateway_never_waits() -> None:
     pacer = Pacer(0, clock=Clock())
     assert {pacer.reserve() for _ in range(100)} == {0.0}
+
+
+async def test_without_ray_the_shared_pacer_paces_this_process_alone() -> None:
+    """A namespace but no Ray running (a unit test, a tool): the process's own bucket,
+    the same pacing per process, and no Ray started just for it."""
+    import ray
+
+    assert not ray.is_initialized()
+    pacer = SharedPacer(50, burst=1, namespace="no-ray-here")
+    started = time.monotonic()
+    await asyncio.gather(*(pacer.wait() for _ in range(6)))  # 6 calls at once
+    # A lower bound only (a sleep is never shorter): 5 spacings of 1/50 s after the first.
+    assert time.monotonic() - started >= 5 / 50 - 0.005
+    assert not ray.is_initialized() and pacer.buckets._degraded
+
+
+async def test_an_unpaced_shared_pacer_never_asks_anyone() -> None:
+    pacer = SharedPacer(0, namespace="no-ray-here")
+    await asyncio.gather(*(pacer.wait() for _ in range(100)))
+    assert pacer.buckets._sender is None

@@ -21,7 +21,8 @@ NAME = "payments"
 # Charges run concurrently: aio-pika hands each delivered message to its own task, and
 # the prefetch bounds how many this process holds unacked. Stripe answers in ~300 ms,
 # so concurrency, not CPU, sets the rate: 32 in flight x ~3 calls/s each ~ 100 calls/s,
-# above the account's rate, which the gateway's pacer (STRIPE_MAX_RPS) then enforces.
+# above the account's rate, which the gateway's pacer (STRIPE_MAX_RPS, for all processes
+# together) then enforces.
 # Several processes may consume the queue: the order's recorded intent keeps it at one
 # charge per order whichever process gets (or gets again) the message.
 PREFETCH = 32
