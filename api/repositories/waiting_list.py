@@ -6,6 +6,14 @@ the buyer's name, ``offer``), then ``claimed`` (paid) or ``lapsed`` (the hold en
 unpaid); ``left`` when the buyer leaves. Every move is a conditional update, so two
 deliveries of one message cannot offer one entry twice. ``processed`` keeps the ids
 of the inventory messages already handled (the durable dedup key).
+
+``any_active`` is asked for every returned or confirmed hold (every order of every
+event, most of which have no list): with a ``cache`` (one per process,
+``active_lists_cache``) it is read once per ``ACTIVE_CACHE_S`` per event. Only ``add``
+makes an event's list active, and it invalidates the event here and, through
+``api.cache_bus``, in every other process: an inventory message handled after the
+invalidation arrives (milliseconds; the TTL when the broker is unreachable) sees the
+new entry, as one read just after the insert did before (docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -19,7 +27,21 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from api import cache_bus
+from api.cache import TtlCache
+
 ACTIVE = ("waiting", "offered")
+CACHE_NAME = "waitlist_active"
+ACTIVE_CACHE_S = 2.0  # how long another process may miss a join without the bus
+type ActiveCache = TtlCache[str, bool]
+
+
+def active_lists_cache(extras: dict[str, Any]) -> ActiveCache:
+    """This container's cache of "does this event have an active list" (made on first use)."""
+    cache = extras.get(CACHE_NAME)
+    if cache is None:
+        cache = extras[CACHE_NAME] = TtlCache(ACTIVE_CACHE_S, name=CACHE_NAME)
+    return cache
 
 
 def now() -> datetime:
@@ -30,9 +52,10 @@ def now() -> datetime:
 class WaitingListRepository:
     """Entries and processed message ids."""
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], cache: ActiveCache | None = None) -> None:
         self.entries = db["entries"]
         self.processed = db["processed"]
+        self.cache = cache
 
     async def ensure_indexes(self) -> None:
         await self.entries.create_index(
@@ -43,6 +66,10 @@ class WaitingListRepository:
     async def add(self, fields: dict[str, Any]) -> dict[str, Any]:
         doc = {**fields, "status": "waiting", "joined_at": now(), "offers": 0, "offer": None}
         doc["_id"] = (await self.entries.insert_one(doc)).inserted_id
+        if self.cache is not None:  # after the insert: a reload from now on sees it
+            self.cache.invalidate(doc["event_id"])  # here, and in every other process
+        else:
+            cache_bus.broadcast(CACHE_NAME, doc["event_id"])
         return doc
 
     async def active(self, event_id: str, user_id: str) -> dict[str, Any] | None:
@@ -50,9 +77,17 @@ class WaitingListRepository:
         return await self.entries.find_one(query)
 
     async def any_active(self, event_id: str) -> bool:
-        """Whether anyone waits for (or holds an offer of) this event: most events, none."""
-        query = {"event_id": event_id, "status": {"$in": list(ACTIVE)}}
-        return await self.entries.find_one(query, {"_id": 1}) is not None
+        """Whether anyone waits for (or holds an offer of) this event: most events, none.
+
+        Cached, True may be stale (entries claimed or left since): the caller's next
+        reads find nothing to do, as before. False is stale only until a join's
+        invalidation arrives."""
+
+        async def load() -> bool:
+            query = {"event_id": event_id, "status": {"$in": list(ACTIVE)}}
+            return await self.entries.find_one(query, {"_id": 1}) is not None
+
+        return await (load() if self.cache is None else self.cache.get(event_id, load))
 
     async def position(self, entry: dict[str, Any]) -> int:
         """1 for the next in line; counts the waiting entries that joined before."""

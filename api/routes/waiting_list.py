@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import ContainerDep, CurrentUser
-from api.repositories.waiting_list import WaitingListRepository
+from api.repositories.waiting_list import WaitingListRepository, active_lists_cache
 from api.schemas.waiting_list import WaitingListEntry, WaitingListJoin
 from api.services.waiting_list import WaitingListService
 
@@ -16,7 +16,7 @@ MINE = {401: {"description": "Not signed in"}, 404: {"description": "Not on this
 
 
 async def get_waiting_list(container: ContainerDep) -> WaitingListService:
-    repo = WaitingListRepository(container.db("waitlist"))
+    repo = WaitingListRepository(container.db("waitlist"), active_lists_cache(container.extras))
     if not container.extras.get("waitlist_indexes"):  # once per process
         await repo.ensure_indexes()
         container.extras["waitlist_indexes"] = True

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import ContainerDep, CreatorUser
 from api.pagination import Cursor, Limit
-from api.repositories.webhooks import WebhooksRepository
+from api.repositories.webhooks import WebhooksRepository, subscriptions_cache
 from api.schemas.webhooks import (
     DeliveryPage,
     WebhookCreate,
@@ -24,7 +24,7 @@ ROLES = {401: {"description": "Not signed in"}, 403: {"description": "Not an org
 
 
 async def get_webhooks(container: ContainerDep) -> WebhookService:
-    repo = WebhooksRepository(container.db("webhooks"))
+    repo = WebhooksRepository(container.db("webhooks"), subscriptions_cache(container.extras))
     if not container.extras.get("webhook_indexes"):  # once per process
         await repo.ensure_indexes()
         container.extras["webhook_indexes"] = True

@@ -103,7 +103,7 @@ class WebhookService:
 
     async def delete(self, user: Principal, subscription_id: str) -> None:
         doc = await self._mine(user, subscription_id)
-        await self.repo.deactivate(doc["_id"])
+        await self.repo.deactivate(doc)
 
     async def deliveries(
         self, user: Principal, subscription_id: str, limit: int, cursor: str | None

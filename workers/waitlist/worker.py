@@ -14,7 +14,7 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from actors.amqp import routing_key
-from api.repositories.waiting_list import WaitingListRepository
+from api.repositories.waiting_list import WaitingListRepository, active_lists_cache
 from workers.bus import INVENTORY_EXCHANGE, Consumer, QueueSpec
 from workers.host import queue_expiry, queue_name
 from workers.messages import handle_facts
@@ -55,7 +55,8 @@ async def build(container: Any, spec: QueueSpec | None = None) -> WaitlistWorker
     """Assemble the worker from a composition root (its database, the router, the bus)."""
     if not container.amqp_url:
         raise RuntimeError("the waiting-list worker needs RabbitMQ (AMQP_URL)")
-    repo = WaitingListRepository(container.db("waitlist"))
+    # Asked for every returned or confirmed hold: cached, invalidated by every join.
+    repo = WaitingListRepository(container.db("waitlist"), active_lists_cache(container.extras))
     await repo.ensure_indexes()
     offers = Offers(repo, container.router, container.publisher)
     return WaitlistWorker(container.amqp_url, spec or queue_spec(container.settings), offers)

@@ -15,7 +15,7 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from api.principal import Principal
-from api.repositories.webhooks import WebhooksRepository
+from api.repositories.webhooks import WebhooksRepository, subscriptions_cache
 from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
 from workers.host import queue_expiry, queue_name
 from workers.messages import (
@@ -84,7 +84,8 @@ async def build(
     """Assemble the worker from a composition root (its database, the catalog)."""
     if not container.amqp_url:
         raise RuntimeError("the webhooks worker needs RabbitMQ (AMQP_URL)")
-    repo = WebhooksRepository(container.db("webhooks"))
+    # Read per message (every confirmed order): cached, invalidated on every change.
+    repo = WebhooksRepository(container.db("webhooks"), subscriptions_cache(container.extras))
     await repo.ensure_indexes()
     dispatcher = Dispatcher(
         repo,
