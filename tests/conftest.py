@@ -1,6 +1,7 @@
 """Shared test configuration: Hypothesis profiles ("ci" or "dev"), the reliability report."""
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -39,7 +40,11 @@ def scenario() -> Callable[..., reliability.ScenarioRow]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write docs/reliability.md when asked (RELIABILITY_REPORT=1) and rows were recorded."""
+    """Stop the session's private Ray (tests/integration/ray_support.py); write
+    docs/reliability.md when asked (RELIABILITY_REPORT=1) and rows were recorded."""
+    ray = sys.modules.get("ray")  # imported only by runs that used Ray
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
     if os.environ.get("RELIABILITY_REPORT") != "1" or not reliability.ROWS:
         return
     args = " ".join(str(arg) for arg in session.config.invocation_params.args)

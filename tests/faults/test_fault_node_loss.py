@@ -18,7 +18,7 @@ from tests.faults.audit import audit
 from tests.faults.conftest import CHECKED, Rig, seat_pool
 from tests.faults.load import Ledger, run_buyers
 from tests.integration import payments_support
-from tests.integration.ray_support import retrying
+from tests.integration.ray_support import retrying, stop_local_ray
 from tests.integration.test_reservations_api import on_sale_event
 from tests.waiting import eventually
 
@@ -29,6 +29,7 @@ INVENTORY = {ROLE_LABEL: "inventory"}
 @pytest.fixture(scope="module")
 def labelled_cluster() -> Iterator[tuple[Cluster, list[Any]]]:
     """A head (the test process drives it) and two worker nodes labelled for inventory."""
+    stop_local_ray()  # the session's private Ray (tests/integration/ray_support.py)
     cluster = Cluster(
         initialize_head=True,
         connect=True,  # the app's container finds Ray initialised and joins this cluster

@@ -24,7 +24,7 @@ from actors.router import InventoryRouter
 from cluster.local import free_port
 from engine import HoldArea, HoldSeats
 from tests.integration import ray_support
-from tests.integration.ray_support import retrying
+from tests.integration.ray_support import retrying, stop_local_ray
 from tests.unit.engine_helpers import terms_for, venue
 
 INVENTORY = {"inventory": 10}  # what worker nodes offer; each actor asks for 1
@@ -35,6 +35,7 @@ TERMS = terms_for(VENUE, limit=1_000)
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[tuple[Cluster, list[Any]]]:
     # The head's GCS port must not be Ray's default 6379: Redis listens there.
+    stop_local_ray()  # the session's private Ray (tests/integration/ray_support.py)
     cluster = Cluster(
         initialize_head=True,
         connect=True,

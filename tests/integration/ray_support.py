@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import ray
+from ray.util import list_named_actors
 
 from actors.config import ActorConfig, RouterConfig
 from actors.errors import InventoryUnavailableError
@@ -18,13 +19,35 @@ from actors.router import InventoryRouter
 
 @pytest.fixture(scope="module")
 def ray_local() -> Iterator[None]:
-    """A private Ray instance for the module on free ports (Redis holds 6379).
+    """A private Ray on free ports (Redis holds 6379), started once for the session.
 
     ``address="local"``: never join a cluster someone left running on this machine.
+    Starting Ray costs 4-20 s on a 2-core machine, once per module it was minutes of
+    ``make test``; so it stays up, and the module's named actors (detached, so they
+    outlive their tests) are killed at its end instead: no module sees another's
+    actors, and they do not pile up. Multi-node cluster fixtures stop it first
+    (``stop_local_ray``); the next module starts it again. tests/conftest.py stops it.
     """
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    if not ray.is_initialized():
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
-    ray.shutdown()
+    if ray.is_initialized():
+        kill_named_actors()
+
+
+def kill_named_actors() -> None:
+    """Kill every named actor of every namespace (the detached ones included)."""
+    for entry in list_named_actors(all_namespaces=True):
+        try:
+            ray.kill(ray.get_actor(entry["name"], namespace=entry["namespace"]))
+        except ValueError:  # gone already (a test killed it)
+            continue
+
+
+def stop_local_ray() -> None:
+    """Stop the session's private Ray, before a fixture starts a cluster of its own."""
+    if ray.is_initialized():
+        ray.shutdown()
 
 
 def make_router(journal_url: str, **actor: Any) -> InventoryRouter:

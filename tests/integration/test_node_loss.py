@@ -12,7 +12,7 @@ import ray
 from ray.cluster_utils import Cluster
 
 from engine import ConfirmHold, HoldSeats
-from tests.integration.ray_support import make_router, retrying, sqlite_url
+from tests.integration.ray_support import make_router, retrying, sqlite_url, stop_local_ray
 from tests.unit.engine_helpers import terms_for, venue
 
 
@@ -25,6 +25,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[Cluster, list[Any]]]:
     # The head's GCS port must not be Ray's default 6379: Redis listens there.
+    stop_local_ray()  # the session's private Ray (tests/integration/ray_support.py)
     cluster = Cluster(
         initialize_head=True,
         connect=True,
