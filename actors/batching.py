@@ -188,6 +188,12 @@ class ActorCalls:
         except ValueError as exc:
             raise InventoryNotFoundError(f"no inventory for {stream}") from exc
 
+    async def reads_in_batches(self, stream: str) -> bool:
+        """Whether the stream's actor answers ``actors.queries`` in ``execute``: the
+        handle lists the actor's methods, and an actor of an earlier version (detached,
+        it outlives an API upgrade) lacks the marker."""
+        return hasattr(await self.handle(stream), "reads_in_batches")
+
     def forget(self, stream: str) -> None:
         self._handles.pop(stream, None)
 

@@ -33,6 +33,7 @@ import ray
 from actors.batching import ActorCalls
 from actors.config import RouterConfig, actor_name
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
+from actors.queries import ReadHold
 from actors.refs import Held, HoldRef, shard_stream
 from actors.relocation import moving
 from actors.views import merge_availability, merge_seats
@@ -292,6 +293,10 @@ class InventoryRouter:
         return merge_seats(route.venue, parts)
 
     async def hold_view(self, ref: HoldRef) -> dict[str, Any] | None:
+        """The hold's view (``ReadHold``), read in the stream's next batch of commands:
+        no Ray call of its own (an actor of an earlier version gets a direct call)."""
+        if await self.calls.reads_in_batches(ref.stream):
+            return await self.calls.execute(ref.stream, ReadHold(ref.hold_id))
         return await self.calls.call(ref.stream, "hold", ref.hold_id)
 
     async def status(self, event_id: str) -> list[dict[str, Any]]:
