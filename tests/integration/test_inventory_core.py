@@ -21,6 +21,7 @@ from actors.kinds import inventory_kind
 from actors.queries import ReadHold
 from engine import (
     ConfirmHold,
+    HoldConfirmed,
     HoldSeats,
     Inventory,
     SeatsHeld,
@@ -101,7 +102,7 @@ async def test_reads_in_a_batch_are_answered_in_order_and_never_journaled(
             ReadHold(99),
         ]
     )
-    assert isinstance(held, SeatsHeld)
+    assert isinstance(held, SeatsHeld) and isinstance(confirmed, HoldConfirmed)
     assert before is not None and after is not None
     assert (before["status"], before["customer"], before["seats"]) == ("held", "ann", ["A-1-1"])
     assert (after["status"], after["payment_ref"]) == ("sold", "pi_1")
