@@ -39,9 +39,11 @@ from actors.relocation import moving
 from actors.views import merge_availability, merge_seats
 from engine import (
     ConfirmHold,
+    ExtendHold,
     HoldArea,
     HoldBestAvailable,
     HoldConfirmed,
+    HoldExtended,
     HoldReleased,
     HoldSeats,
     InvalidAreaError,
@@ -255,12 +257,20 @@ class InventoryRouter:
     async def confirm(
         self, ref: HoldRef, payment_ref: str, customer: str | None = None, key: str | None = None
     ) -> HoldConfirmed:
-        answer = await self.calls.execute(
-            ref.stream, ConfirmHold(ref.hold_id, payment_ref, customer, key)
-        )
+        command = ConfirmHold(ref.hold_id, payment_ref, customer, key)
+        answer = await self.calls.execute(ref.stream, command, self._patient)
         if ref.grant_id:
-            await self.calls.execute(ref.event_id, SettleQuota(ref.grant_id))
+            await self.calls.execute(ref.event_id, SettleQuota(ref.grant_id), self._patient)
         return answer
+
+    async def extend(self, ref: HoldRef, seconds: float, customer: str | None) -> HoldExtended:
+        """Keep a paying hold (``ExtendHold``); raises the engine's refusal."""
+        command = ExtendHold(ref.hold_id, seconds, customer)
+        return await self.calls.execute(ref.stream, command, self._patient)
+
+    @property
+    def _patient(self) -> float:
+        return self.calls.config.patient_linger_s
 
     async def release(
         self, ref: HoldRef, customer: str | None = None, key: str | None = None
@@ -296,7 +306,7 @@ class InventoryRouter:
         """The hold's view (``ReadHold``), read in the stream's next batch of commands:
         no Ray call of its own (an actor of an earlier version gets a direct call)."""
         if await self.calls.reads_in_batches(ref.stream):
-            return await self.calls.execute(ref.stream, ReadHold(ref.hold_id))
+            return await self.calls.execute(ref.stream, ReadHold(ref.hold_id), self._patient)
         return await self.calls.call(ref.stream, "hold", ref.hold_id)
 
     async def status(self, event_id: str) -> list[dict[str, Any]]:
