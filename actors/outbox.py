@@ -67,7 +67,7 @@ class OutboxRelay:
         connection_name: str | None = None,
         trace_of: Callable[[int], Any] | None = None,
         memory_limit: int = 50_000,
-        cursor_interval: float = 0.05,
+        cursor_interval: float = 0.25,
     ) -> None:
         self.journal, self.stream, self.event_id = journal, stream, event_id
         self.batch_size, self.poll_interval = batch_size, poll_interval
