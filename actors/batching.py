@@ -60,8 +60,11 @@ class _Batch:
         self.carriers: list[dict[str, str] | None] = []
         self.inflight = 0  # calls to this stream not yet answered
         self.scheduled: asyncio.Handle | asyncio.TimerHandle | None = None
+        self.due = 0.0  # when the scheduled flush runs (loop time)
 
-    def submit(self, command: Command) -> asyncio.Future[Any]:
+    def submit(self, command: Command, linger: float | None = None) -> asyncio.Future[Any]:
+        """Queue ``command`` for the next call; ``linger``: how long it may wait for
+        company when the stream is idle (None: ``flush_after_s``)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self.items.append((command, future))
@@ -72,12 +75,22 @@ class _Batch:
         config = self.router.config
         if len(self.items) >= config.max_batch and self.inflight < config.max_inflight:
             self.flush()
-        elif self.inflight < config.pipeline and self.scheduled is None:
-            linger = config.flush_after_s  # 0 by default: no fixed delay when idle
-            self.scheduled = (
-                loop.call_later(linger, self.flush) if linger > 0 else loop.call_soon(self.flush)
-            )
+        elif self.inflight < config.pipeline:
+            # 0 by default: no fixed delay when idle. The most urgent command waiting
+            # sets the time: a patient one never delays one that is not.
+            self._schedule(loop, config.flush_after_s if linger is None else linger)
         return future
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop, linger: float) -> None:
+        due = loop.time() + linger
+        if self.scheduled is not None:
+            if self.due <= due:
+                return
+            self.scheduled.cancel()
+        self.due = due
+        self.scheduled = (
+            loop.call_later(linger, self.flush) if linger > 0 else loop.call_soon(self.flush)
+        )
 
     def flush(self) -> None:
         """Send up to ``max_batch`` waiting commands in one call."""
@@ -188,11 +201,18 @@ class ActorCalls:
         except ValueError as exc:
             raise InventoryNotFoundError(f"no inventory for {stream}") from exc
 
+    async def reads_in_batches(self, stream: str) -> bool:
+        """Whether the stream's actor answers ``actors.queries`` in ``execute``: the
+        handle lists the actor's methods, and an actor of an earlier version (detached,
+        it outlives an API upgrade) lacks the marker."""
+        return hasattr(await self.handle(stream), "reads_in_batches")
+
     def forget(self, stream: str) -> None:
         self._handles.pop(stream, None)
 
-    async def execute(self, stream: str, command: Any) -> Any:
-        """The event answering ``command``; raises its InventoryError or a retryable one."""
+    async def execute(self, stream: str, command: Any, linger: float | None = None) -> Any:
+        """The event answering ``command``; raises its InventoryError or a retryable one.
+        ``linger``: see ``_Batch.submit``."""
         if stagestats.ENABLED and not self._watching:
             self._watching = True
             stagestats.start("api")
@@ -202,7 +222,7 @@ class ActorCalls:
             batch = self._batches[stream] = _Batch(self, stream)
         ROUTER_PENDING.value += 1
         try:
-            return await batch.submit(command)
+            return await batch.submit(command, linger)
         finally:
             ROUTER_PENDING.value -= 1
 

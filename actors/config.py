@@ -41,6 +41,10 @@ class RouterConfig:
     # Extra wait for company when a stream is idle. 0: none; batches form on their own
     # while a call is in flight (actors.batching._Batch).
     flush_after_s: float = 0.0
+    # The same for commands no buyer waits on at a seat map: a payment's read of its
+    # hold, the extension of a paying hold, the confirmation after the charge. Waiting a
+    # little for company there saves Ray calls, journal writes and outbox messages.
+    patient_linger_s: float = 0.0
     max_batch: int = 256  # the most commands in one actor call
     pipeline: int = 1  # partial batches in flight per stream (see actors.batching)
     max_inflight: int = 4  # calls per stream at once, full batches included

@@ -26,13 +26,14 @@ from actors import spans, stagestats, telemetry
 from actors.errors import InventoryUnavailableError
 from actors.journal import Journal, JournalError
 from actors.kinds import AggregateKind
+from actors.queries import Query
 from actors.stats import BATCH_SIZE_BOUNDS, WRITE_SECONDS_BOUNDS, Buckets
 from actors.tracemarks import TraceMarks
 from engine import Command, DomainEvent, InventoryError, event_to_dict
 
 log = logging.getLogger(__name__)
 
-Answer = DomainEvent | InventoryError | None
+Answer = DomainEvent | InventoryError | dict[str, Any] | None  # a dict: a Query's
 
 
 class InventoryCore:
@@ -125,6 +126,9 @@ class InventoryCore:
         self._record(self.inv.handle(self.kind.expire_command(), now)[1])
         answers: list[Answer] = []
         for command in commands:
+            if isinstance(command, Query):  # a read in the batch: no event, nothing to journal
+                answers.append(self._read(command))
+                continue
             try:
                 result, events = self.inv.handle(command, now)
             except InventoryError as refused:
@@ -149,6 +153,13 @@ class InventoryCore:
             return answers
         await self.durable(self.inv.seq)
         return answers
+
+    def _read(self, query: Query) -> Any:
+        try:
+            return query.answer(self.inv)
+        except Exception:  # a read changes nothing: only its own caller hears of it
+            log.exception("query failed stream=%s query=%r", self.stream, query)
+            return InventoryUnavailableError(f"{self.stream}: internal error reading, retry")
 
     async def expire(self) -> int:
         """Expire overdue holds (the timer's job); how many expired."""

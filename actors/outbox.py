@@ -67,7 +67,7 @@ class OutboxRelay:
         connection_name: str | None = None,
         trace_of: Callable[[int], Any] | None = None,
         memory_limit: int = 50_000,
-        cursor_interval: float = 0.05,
+        cursor_interval: float = 0.25,
     ) -> None:
         self.journal, self.stream, self.event_id = journal, stream, event_id
         self.batch_size, self.poll_interval = batch_size, poll_interval
@@ -102,7 +102,7 @@ class OutboxRelay:
     @property
     def published_seq(self) -> int:
         """The last seq known to be confirmed by the broker. The journal's cursor follows
-        within ``cursor_interval`` under load, at once when the relay runs dry."""
+        within ``cursor_interval`` (and is recorded by ``stop``)."""
         return self._published_seq
 
     @property
@@ -175,7 +175,14 @@ class OutboxRelay:
                 await self._relay(batches)
                 continue
             if self._cursor_seq < self._published_seq and self._memory_dry():
-                try:  # ran dry with the cursor behind: record it before anything else
+                # Ran dry with the cursor behind: record it once it is due (at a light
+                # load the relay runs dry after every batch, and a cursor per batch was
+                # a second journal commit per batch), unless a batch comes first.
+                wait = self._cursor_wait()
+                if wait > 0:
+                    await self._idle(wait, poll=False)
+                    continue
+                try:
                     await self._record_cursor(self._published_seq)
                 except Exception as exc:
                     await self._failed("outbox cursor update failed", exc)
@@ -203,12 +210,12 @@ class OutboxRelay:
     def _memory_dry(self) -> bool:
         return self._head_seq <= self._published_seq
 
-    async def _idle(self) -> None:
+    async def _idle(self, timeout: float | None = None, poll: bool = True) -> None:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.poll_interval):
+            async with asyncio.timeout(self.poll_interval if timeout is None else timeout):
                 await self._wakeup.wait()
                 return
-        self._poll = True  # the safety net: events journaled without a notify
+        self._poll = self._poll or poll  # the safety net: events journaled without a notify
 
     def _from_memory(self) -> list[list[EncodedEvent]]:
         """The next journal batches from memory if they start right after the cursor,
@@ -252,10 +259,10 @@ class OutboxRelay:
             await self._failed("outbox publish failed", exc, first)
             return
         tracing.end_spans(spans)
-        # The journal's cursor is a durable write (an fsync): under load it is recorded
-        # at most every ``cursor_interval`` and when the relay runs dry, not per batch.
-        # A cursor that lags only means more duplicates after a restart (deduped).
-        if self._head_seq <= last or self._cursor_due():
+        # The journal's cursor is a durable write (an fsync): it is recorded at most
+        # every ``cursor_interval``, and that long after the relay runs dry, not per
+        # batch. A cursor that lags only means more duplicates after a restart (deduped).
+        if self._cursor_due():
             try:
                 await self._record_cursor(last)
             except Exception as exc:  # confirmed, not recorded: resent later, deduped
@@ -267,7 +274,11 @@ class OutboxRelay:
         log.debug("outbox published", extra={"stream": self.stream, "seq": last, "from": first})
 
     def _cursor_due(self) -> bool:
-        return time.monotonic() - self._cursor_at >= self.cursor_interval
+        return self._cursor_wait() <= 0
+
+    def _cursor_wait(self) -> float:
+        """Seconds until the cursor may be recorded again (<= 0: now)."""
+        return self._cursor_at + self.cursor_interval - time.monotonic()
 
     async def _record_cursor(self, seq: int) -> None:
         await self.journal.mark_published(self.stream, seq)

@@ -33,14 +33,17 @@ import ray
 from actors.batching import ActorCalls
 from actors.config import RouterConfig, actor_name
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
+from actors.queries import ReadHold
 from actors.refs import Held, HoldRef, shard_stream
 from actors.relocation import moving
 from actors.views import merge_availability, merge_seats
 from engine import (
     ConfirmHold,
+    ExtendHold,
     HoldArea,
     HoldBestAvailable,
     HoldConfirmed,
+    HoldExtended,
     HoldReleased,
     HoldSeats,
     InvalidAreaError,
@@ -254,12 +257,20 @@ class InventoryRouter:
     async def confirm(
         self, ref: HoldRef, payment_ref: str, customer: str | None = None, key: str | None = None
     ) -> HoldConfirmed:
-        answer = await self.calls.execute(
-            ref.stream, ConfirmHold(ref.hold_id, payment_ref, customer, key)
-        )
+        command = ConfirmHold(ref.hold_id, payment_ref, customer, key)
+        answer = await self.calls.execute(ref.stream, command, self._patient)
         if ref.grant_id:
-            await self.calls.execute(ref.event_id, SettleQuota(ref.grant_id))
+            await self.calls.execute(ref.event_id, SettleQuota(ref.grant_id), self._patient)
         return answer
+
+    async def extend(self, ref: HoldRef, seconds: float, customer: str | None) -> HoldExtended:
+        """Keep a paying hold (``ExtendHold``); raises the engine's refusal."""
+        command = ExtendHold(ref.hold_id, seconds, customer)
+        return await self.calls.execute(ref.stream, command, self._patient)
+
+    @property
+    def _patient(self) -> float:
+        return self.calls.config.patient_linger_s
 
     async def release(
         self, ref: HoldRef, customer: str | None = None, key: str | None = None
@@ -292,6 +303,10 @@ class InventoryRouter:
         return merge_seats(route.venue, parts)
 
     async def hold_view(self, ref: HoldRef) -> dict[str, Any] | None:
+        """The hold's view (``ReadHold``), read in the stream's next batch of commands:
+        no Ray call of its own (an actor of an earlier version gets a direct call)."""
+        if await self.calls.reads_in_batches(ref.stream):
+            return await self.calls.execute(ref.stream, ReadHold(ref.hold_id), self._patient)
         return await self.calls.call(ref.stream, "hold", ref.hold_id)
 
     async def status(self, event_id: str) -> list[dict[str, Any]]:

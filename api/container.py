@@ -127,6 +127,7 @@ async def start(settings: Settings) -> Container:
         RouterConfig(
             namespace=settings.ray_namespace,
             flush_after_s=settings.router_flush_ms / 1000,
+            patient_linger_s=settings.router_patient_ms / 1000,
             max_batch=settings.router_max_batch,
             node_labels=settings.inventory_node_labels,
             actor=ActorConfig(

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
 
     # Inventory actors.
     router_flush_ms: float = 0.0  # extra linger when idle; batches form by themselves
+    # The linger of the payment path's commands (read, extend, confirm): fewer calls.
+    router_patient_ms: float = 10.0
     router_max_batch: int = 256
     # Ray node labels inventory and queue actors are placed on, "key=value[,key=value]"
     # (compose and KubeRay: ticketing.io/role=inventory); empty: any node.

@@ -28,7 +28,7 @@ from api.services.events_publisher import EventsPublisher
 from api.services.rehold import Superseded, rehold
 from api.services.stripe_gateway import StripeGateway
 from api.services.ticket_issue import issue_tickets
-from engine import ExtendHold, HoldExpiredError, HoldNotFoundError
+from engine import HoldExpiredError, HoldNotFoundError
 
 log = logging.getLogger(__name__)
 GRANT_MARGIN_S = 60.0  # a sharded hold's extension ends this long before its grant
@@ -67,9 +67,8 @@ class Settlement:
             # A sharded event's hold has a quota grant that lapses GRANT_GRACE_S after
             # the TTL: the hold must end first, or its confirmation would find no grant.
             seconds = min(seconds, GRANT_GRACE_S - GRANT_MARGIN_S)
-        command = ExtendHold(ref.hold_id, seconds, order["user_id"])
         try:
-            extended = await self.router.execute(ref.stream, command)
+            extended = await self.router.extend(ref, seconds, order["user_id"])
         except Exception as exc:  # never refuse an accepted payment for this
             log.warning("hold not extended", extra={"order": str(order["_id"]), "error": repr(exc)})
             return None

@@ -108,3 +108,25 @@ async def test_a_deeper_pipeline_overlaps_partial_batches() -> None:
     sizes = await handle.calls.remote()
     assert sizes[:2] == [1, 1] and sum(sizes) == 30
     await calls.close()
+
+
+async def test_patient_commands_wait_for_company_but_never_delay_others() -> None:
+    calls, handle = await _calls(pipeline=1)
+    await handle.open.remote()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    patient = [asyncio.ensure_future(calls.execute("s", i, linger=0.3)) for i in range(3)]
+    await asyncio.sleep(0.1)
+    assert await handle.calls.remote() == []  # idle, yet still lingering for company
+    patient.append(asyncio.ensure_future(calls.execute("s", 3, linger=0.3)))
+    assert await asyncio.gather(*patient) == [0, 1, 2, 3]
+    assert loop.time() - began >= 0.29  # the first one's linger, not restarted by the last
+    assert await handle.calls.remote() == [4]
+    # An urgent command cuts a patient one's linger short: both go at once, together.
+    began = loop.time()
+    waiting = asyncio.ensure_future(calls.execute("s", 4, linger=5.0))
+    await asyncio.sleep(0.05)
+    assert await asyncio.gather(waiting, calls.execute("s", 5)) == [4, 5]
+    assert loop.time() - began < 2.0
+    assert await handle.calls.remote() == [4, 2]
+    await calls.close()

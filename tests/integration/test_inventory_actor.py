@@ -56,6 +56,21 @@ async def test_5000_concurrent_holds_on_1000_seats_hold_exactly_1000(tmp_path: P
     assert status["batches"] < 1_000, "holds should be group-committed"
 
 
+async def test_hold_views_travel_in_batches_with_commands(tmp_path: Path) -> None:
+    router = make_router(sqlite_url(tmp_path))
+    v = venue({"A": [10]})
+    await router.open("ev", v, terms_for(v))
+    held = [await router.hold("ev", HoldSeats(f"c{i}", (f"A-1-{i + 1}",))) for i in range(5)]
+    assert await router.calls.reads_in_batches("ev")
+    before = await router.call("ev", "status")
+    views = await asyncio.gather(*(router.hold_view(h.ref) for h in held))
+    assert [(w or {}).get("customer") for w in views] == [f"c{i}" for i in range(5)]
+    assert [(w or {}).get("seats") for w in views] == [[f"A-1-{i + 1}"] for i in range(5)]
+    after = await router.call("ev", "status")
+    assert after["seq"] == before["seq"]  # reads are not journaled
+    assert await router.call("ev", "hold", held[0].ref.hold_id) == views[0]  # the direct read
+
+
 async def test_killed_actor_loses_no_acknowledged_confirm(tmp_path: Path) -> None:
     """Kill the actor while clients confirm holds, and again while it recovers."""
     url = sqlite_url(tmp_path)

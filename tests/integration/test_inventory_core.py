@@ -18,8 +18,10 @@ from actors.errors import InventoryUnavailableError
 from actors.journal import JournalUnavailableError
 from actors.journal.sqlite import SqliteJournal
 from actors.kinds import inventory_kind
+from actors.queries import ReadHold
 from engine import (
     ConfirmHold,
+    HoldConfirmed,
     HoldSeats,
     Inventory,
     SeatsHeld,
@@ -80,6 +82,36 @@ async def test_concurrent_commands_share_journal_writes(tmp_path: Path) -> None:
     assert core.batches < 20, f"{core.batches} writes for 200 holds: no group commit"
     recovered = await core.journal.recover("ev")
     assert snapshot(inventory_kind(V, T).rebuild(recovered)) == snapshot(core.inv)
+    await core.close()
+
+
+async def test_reads_in_a_batch_are_answered_in_order_and_never_journaled(
+    tmp_path: Path,
+) -> None:
+    now = [1_000.0]
+    core = InventoryCore(
+        "ev", SqliteJournal(tmp_path / "j.db"), inventory_kind(V, T), Inventory(V, T),
+        clock=lambda: now[0],
+    )  # fmt: skip
+    held, before, confirmed, after, unknown = await core.execute(
+        [
+            HoldSeats("ann", ("A-1-1",)),
+            ReadHold(1),
+            ConfirmHold(1, "pi_1", "ann"),
+            ReadHold(1),
+            ReadHold(99),
+        ]
+    )
+    assert isinstance(held, SeatsHeld) and isinstance(confirmed, HoldConfirmed)
+    assert before is not None and after is not None
+    assert (before["status"], before["customer"], before["seats"]) == ("held", "ann", ["A-1-1"])
+    assert (after["status"], after["payment_ref"]) == ("sold", "pi_1")
+    assert unknown is None
+    assert core.inv.seq == core.durable_seq == 2  # the hold and its confirmation only
+    (other,) = await core.execute([HoldSeats("bob", ("A-1-2",))])
+    now[0] += T.hold_ttl_seconds + 1
+    (expired,) = await core.execute([ReadHold(other.hold_id)])  # after the lazy expiry
+    assert expired == {"hold_id": other.hold_id, "customer": "bob", "status": "expired"}
     await core.close()
 
 
