@@ -4,7 +4,7 @@
 #   the workers                 python -m workers.payments | python -m workers.notifications
 #   the Ray nodes               ray start --head ... --block | ray start --address=... --block
 # Build: docker build -t ticketing:0.1.0 .   (docker-compose.yml and cluster/kuberay use it)
-# Settings come from environment variables (api/settings.py); see docs/operations.md.
+# Settings come from environment variables (contexts/shared/settings.py); see docs/operations.md.
 
 ARG PYTHON_IMAGE=python:3.13-slim
 
@@ -23,10 +23,11 @@ WORKDIR /src
 # pyproject.toml changes, not on every source edit.
 COPY pyproject.toml README.md ./
 RUN --mount=type=cache,target=/root/.cache/pip \
-    for p in engine actors api workers cluster bench; do mkdir -p "$p" && touch "$p/__init__.py"; done \
+    for p in engine actors api workers cluster bench contexts; do mkdir -p "$p" && touch "$p/__init__.py"; done \
+    && touch bootstrap.py \
     && pip install . \
     && pip uninstall -y ticketing \
-    && rm -rf engine actors api workers cluster bench build ./*.egg-info
+    && rm -rf engine actors api workers cluster bench build contexts bootstrap.py ./*.egg-info
 COPY . .
 RUN --mount=type=cache,target=/root/.cache/pip pip install --no-deps .
 
@@ -43,7 +44,7 @@ RUN apt-get update \
     && echo 'export PATH=/opt/venv/bin:$PATH' > /etc/profile.d/venv.sh
 COPY --from=builder /opt/venv /opt/venv
 COPY --chmod=0755 cluster/docker/entrypoint.sh /usr/local/bin/ticketing-entrypoint
-# Settings defaults for a container (HOST, PORT, DATA_DIR are api.settings fields).
+# Settings defaults for a container (HOST, PORT, DATA_DIR are contexts.shared.settings fields).
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/data \

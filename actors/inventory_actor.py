@@ -164,7 +164,7 @@ class InventoryActor:
             "batches": core.batches,
             "mean_batch": core.committed_events / core.batches if core.batches else 0.0,
             "outbox_lag": self.relay.lag if self.relay is not None else None,
-            # For Prometheus (api.metrics): queue depth, journal writes, events by type.
+            # For Prometheus (contexts.shared.metrics): queue depth, journal writes, events by type.
             "inflight": core.inflight,
             "journal_pending": core.journal_pending,
             "events": dict(core.event_counts),

@@ -83,7 +83,7 @@ class Route:
 
 
 # Re-opens an event's actors (True) or says it has none to re-open (False: never
-# published, or unknown): ``api.services.reopen.CatalogReopener``.
+# published, or unknown): ``contexts.catalog.reopen.CatalogReopener``.
 Reopener = Callable[[str], Awaitable[bool]]
 
 

@@ -2,7 +2,7 @@
 
 The actors live in other processes (other nodes, even), so they keep plain counters and
 histograms (``Buckets``) that ``status()`` returns and the API's ``/metrics`` turns into
-Prometheus metrics (``api.metrics``). The router runs in the API process: its gauge
+Prometheus metrics (``contexts.shared.metrics``). The router runs in the API process: its gauge
 reads a counter of this process at scrape time.
 """
 

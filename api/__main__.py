@@ -23,16 +23,16 @@ import os
 import sys
 
 from api.devstack import DevStack
-from api.logging import configure_logging
 from api.serve import APP_FACTORY, announce_when_serving, processes, serve
-from api.settings import Settings, get_settings
+from contexts.shared.logging import configure_logging
+from contexts.shared.settings import Settings, get_settings
 
 log = logging.getLogger("api")
 
 
 async def _start_once(settings: Settings) -> None:
     """Indexes and the bootstrap admin, once; also fails fast on a refused start."""
-    from api import container as composition  # late: Ray reads its token env on import
+    import bootstrap as composition  # late: Ray reads its token env on import
 
     container = await composition.start(settings.model_copy(update={"run_workers": False}))
     await container.close()

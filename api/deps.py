@@ -11,32 +11,32 @@ from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from actors.router import InventoryRouter as Router
-from api.container import Container
-from api.errors import Forbidden, Unauthorized
-from api.principal import Principal
-from api.repositories.events import EventsRepo as EventsRepository
-from api.repositories.order_history import OrderHistory
-from api.repositories.refresh_tokens import RefreshTokensRepository
-from api.repositories.reports import ReportsRepo
-from api.repositories.ticket_transfers import TicketTransfers
-from api.repositories.users import UsersRepository
-from api.repositories.venues import VenuesRepo as VenuesRepository
-from api.services.accounts import AccountService
-from api.services.audit import AuditService
-from api.services.auth import AuthService
-from api.services.catalog import Catalog
-from api.services.live_feed import LiveFeeds as LiveFeedsService
-from api.services.orders import OrderService
-from api.services.organiser_team import OrganiserService
-from api.services.payments import PaymentService
-from api.services.placement import PlacementView
-from api.services.queue_context import queue_context
-from api.services.queue_places import AdmissionGate, QueuePlaces
-from api.services.reports import ReportService
-from api.services.reservations import ReservationService
-from api.services.tickets import TicketService
-from api.services.transfers import TransferService
-from api.services.waiting_rooms import WaitingRoomService
+from bootstrap import Container
+from contexts.auth.accounts import AccountService
+from contexts.auth.refresh_tokens_store import RefreshTokensRepository
+from contexts.auth.sessions import AuthService
+from contexts.auth.users_store import UsersRepository
+from contexts.catalog.context import Catalog
+from contexts.catalog.events_store import EventsRepo as EventsRepository
+from contexts.catalog.live_feed import LiveFeeds as LiveFeedsService
+from contexts.catalog.placement import PlacementView
+from contexts.catalog.venues_store import VenuesRepo as VenuesRepository
+from contexts.orders.history import OrderHistory
+from contexts.orders.payments import PaymentService
+from contexts.orders.refunds import OrderService
+from contexts.organisers.audit import AuditService
+from contexts.organisers.team import OrganiserService
+from contexts.reservations.service import ReservationService
+from contexts.shared.errors import Forbidden, Unauthorized
+from contexts.shared.principal import Principal
+from contexts.tickets.reports import ReportService
+from contexts.tickets.reports_store import ReportsRepo
+from contexts.tickets.service import TicketService
+from contexts.tickets.transfers import TransferService
+from contexts.tickets.transfers_store import TicketTransfers
+from contexts.waiting_room.admission import AdmissionGate, QueuePlaces
+from contexts.waiting_room.context import queue_context
+from contexts.waiting_room.rooms import WaitingRoomService
 
 # Every dependency is `async def`, even trivial ones: FastAPI runs a plain `def`
 # dependency in a worker thread, and those hops cost a fifth of a reserve (measured).

@@ -168,7 +168,7 @@ def main() -> None:
         help="localstripe: seconds between saves (0: after every write, as upstream does)",
     )
     args = parser.parse_args()
-    from api.logging import configure_logging
+    from contexts.shared.logging import configure_logging
 
     configure_logging(os.environ.get("LOG_LEVEL", "info"))
     if args.server == "smtp":

@@ -30,12 +30,12 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from actors import stagestats
-from api.errors import ApiError
-from api.schemas.reservations import ReserveCreate
-from api.services.promos import promo_service
-from api.services.queue_context import queue_context
-from api.services.queue_places import AdmissionGate
-from api.services.reservations import ReservationService
+from contexts.catalog.promos import promo_service
+from contexts.reservations.schemas import ReserveCreate
+from contexts.reservations.service import ReservationService
+from contexts.shared.errors import ApiError
+from contexts.waiting_room.admission import AdmissionGate
+from contexts.waiting_room.context import queue_context
 
 PATH = "/v1/tickets/reserve"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # the route's Idempotency-Key constraints

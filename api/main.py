@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import container as composition
+import bootstrap as composition
 from api.compression import CompressReads
 from api.docs_ui import install_docs
 from api.hotpath import install_reserve_fast_path
@@ -17,8 +17,8 @@ from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.openapi import install_problem_documentation
 from api.problems import install_problem_handlers
 from api.routes import ROUTERS
-from api.settings import Settings, get_settings
-from api.telemetry import instrument_app, setup_process_tracing
+from contexts.shared.settings import Settings, get_settings
+from contexts.shared.telemetry import instrument_app, setup_process_tracing
 
 
 def package_version() -> str:

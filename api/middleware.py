@@ -66,7 +66,8 @@ class RequestContextMiddleware:
         given = _header(scope, b"x-request-id").decode("latin-1")
         request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        # Every log line of this request carries its id (api.logging merges contextvars).
+        # Every log line of this request carries its id (contexts.shared.logging merges
+        # contextvars).
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         started = time.perf_counter()

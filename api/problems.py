@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
-from api.errors import ApiError
+from contexts.shared.errors import ApiError
 from engine import (
     AccessCodeRequiredError,
     HoldAlreadySoldError,

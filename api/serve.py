@@ -37,9 +37,9 @@ def processes(configured: int) -> int:
 
 def create_worker_app() -> Any:
     """The app of one worker process (uvicorn's factory), watching its supervisor."""
-    from api.logging import configure_logging
     from api.main import create_app  # late: the supervisor never builds an app
-    from api.settings import get_settings
+    from contexts.shared.logging import configure_logging
+    from contexts.shared.settings import get_settings
 
     settings = get_settings()  # a fresh interpreter (spawned): its logging is unset
     configure_logging(settings.log_level, settings.log_format, settings.env)

@@ -26,7 +26,7 @@ import uvicorn
 from fastapi import FastAPI, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.settings import DEV_SECRET
+from contexts.shared.settings import DEV_SECRET
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti"]
 

@@ -11,7 +11,7 @@ default one per core) and driven by the same load, one after the other.
 Every answer is counted by status and code; "decided" answers are 201s and the sale's
 own refusals (409 seats taken or sold out, 429 per-customer limit). Each event is
 audited afterwards (nothing oversold, the counts add up). Without wrk the Python
-generator (bench.loadtest) does the closed-loop runs, and says so. ``BENCH_PROFILE=quick``
+generator (cluster.loadtest) does the closed-loop runs, and says so. ``BENCH_PROFILE=quick``
 shortens everything. Buyers' tokens are minted with the servers' JWT secret: no buyer
 logs in, so the login limit (30/min per IP) is never in the way.
 """
@@ -28,12 +28,9 @@ from typing import Any
 
 import psycopg
 
-from api.settings import DEV_SECRET
 from bench import openloop, wrk
 from bench.baseline.schema import setup_event
 from bench.baseline.wire import BaselineSettings
-from bench.loadtest.cli import _login
-from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.report import Figure
 from bench.saturation import Load, audit_load, drive
 from bench.servers import (
@@ -44,6 +41,9 @@ from bench.servers import (
     start_ceiling,
     start_ours,
 )
+from cluster.loadtest.cli import _login
+from cluster.loadtest.setup import create_event, mint_tokens, stadium_layout
+from contexts.shared.settings import DEV_SECRET
 
 TOKENS, CONNECTIONS = 4_000, 64  # 4,000 buyers x 50 seats each covers the 200,000 seats
 
@@ -134,7 +134,7 @@ def run() -> list[Figure]:
         _say("python -m api serves one process here (no API_PROCESSES): all sides get 1")
     if not wrk.find_wrk():
         _say("no wrk (make wrk installs it as root; or BENCH_GENERATOR=python):")
-        _say("the Python generator (bench.loadtest) drives the closed-loop runs instead;")
+        _say("the Python generator (cluster.loadtest) drives the closed-loop runs instead;")
         _say("it tops out at a few thousand requests/s, so the ceiling may be its own.")
     tokens = mint_tokens(DEV_SECRET, TOKENS)
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,9 +21,9 @@ import uuid
 
 from locust import FastHttpUser, between, events, task
 
-from bench.loadtest.layout import Layout, event_layout
-from bench.loadtest.setup import mint_tokens
-from bench.loadtest.verdict import SALE_CODES
+from cluster.loadtest.layout import Layout, event_layout
+from cluster.loadtest.setup import mint_tokens
+from cluster.loadtest.verdict import SALE_CODES
 
 EVENT_ID = os.environ.get("BENCH_EVENT_ID", "")
 LAYOUT: Layout | None = None

@@ -32,14 +32,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from api.settings import DEV_SECRET
 from bench.cpu import CpuSampler
-from bench.loadtest.cli import _login
-from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.purchase_flow import Order, Result, sellout
 from bench.purchase_stack import Confirmations, PurchaseStack, delta
 from bench.report import Figure, print_figures
 from bench.servers import ADMIN
+from cluster.loadtest.cli import _login
+from cluster.loadtest.setup import create_event, mint_tokens, stadium_layout
+from contexts.shared.settings import DEV_SECRET
 
 PROFILES = {"full": 20_000, "quick": 500}  # orders; BENCH_PROFILE=quick for bench-quick
 # At a Stripe rate of 25/s (2 calls a payment: 12.5 payments/s), orders and a hold TTL

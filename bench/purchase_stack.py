@@ -25,8 +25,8 @@ from typing import Any
 
 import aio_pika
 
-from api.settings import DEV_SECRET
 from bench.servers import ADMIN, Server, free_port
+from contexts.shared.settings import DEV_SECRET
 from workers.bus import EVENTS_EXCHANGE
 
 # The broker is shared by every run on this machine, and the exchanges are fixed names:

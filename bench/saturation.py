@@ -19,11 +19,11 @@ import aiohttp
 
 from bench import wrk
 from bench.cpu import CpuSampler
-from bench.loadtest import runner
-from bench.loadtest.audit import audit
-from bench.loadtest.scenario import Scenario
-from bench.loadtest.stats import percentile
 from bench.servers import Server
+from cluster.loadtest import runner
+from cluster.loadtest.audit import audit
+from cluster.loadtest.scenario import Scenario
+from cluster.loadtest.stats import percentile
 
 DECIDED = wrk.DECIDED_CODES
 

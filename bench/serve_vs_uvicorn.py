@@ -33,15 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from actors.mongo_embedded import EmbeddedMongo
-from api.settings import DEV_SECRET
-from bench.loadtest import runner
-from bench.loadtest.audit import audit
-from bench.loadtest.cli import _available, _login
-from bench.loadtest.report import summary
-from bench.loadtest.scenario import Scenario
-from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.servers import ADMIN, Server, free_port
 from cluster import local
+from cluster.loadtest import runner
+from cluster.loadtest.audit import audit
+from cluster.loadtest.cli import _available, _login
+from cluster.loadtest.report import summary
+from cluster.loadtest.scenario import Scenario
+from cluster.loadtest.setup import create_event, mint_tokens, stadium_layout
+from contexts.shared.settings import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA = ROOT / "var" / "serve-extra"

@@ -17,14 +17,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-from api.settings import DEV_SECRET
+from contexts.shared.settings import DEV_SECRET
 
 ADMIN = ("bench-admin@example.com", "bench-admin-password")
 
 
 def api_serves_processes() -> bool:
     """Whether `python -m api` runs API_PROCESSES processes (else it serves one)."""
-    from api.settings import Settings
+    from contexts.shared.settings import Settings
 
     return "api_processes" in Settings.model_fields
 
@@ -89,7 +89,7 @@ class Server:
 def start_ours(data_dir: Path, processes: int) -> Server:
     """Our API on its embedded defaults, as `make run` starts it (workers off, quiet logs).
 
-    Buyers' tokens are minted with JWT_SECRET (bench.loadtest.setup.mint_tokens), so no
+    Buyers' tokens are minted with JWT_SECRET (cluster.loadtest.setup.mint_tokens), so no
     buyer logs in and the login limit (AUTH_RATE_PER_IP, 30/min) is never reached; the
     reserve rate limits are off (0) so the sale itself decides every answer.
     """

@@ -18,7 +18,7 @@ law: with N buyers each always waiting for an answer, latency = N / throughput, 
 20,000 buyers see <= 2 s only if the API answers >= 10,000 requests/s.
 
 Where wrk is missing (or ``BENCH_GENERATOR=python``) the Python generator
-(``bench/loadtest``) drives the same buyers, its latency taken from the send.
+(``cluster/loadtest``) drives the same buyers, its latency taken from the send.
 Writes ``bench/results/spike.json``.
 """
 
@@ -34,16 +34,16 @@ from typing import Any
 
 from rich.console import Console
 
-from api.settings import DEV_SECRET
 from bench import spike_wrk
 from bench.cpu import CpuSampler
-from bench.loadtest.audit import audit
-from bench.loadtest.client import available, login
-from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.report import collect_metadata
 from bench.servers import ADMIN, api_processes, start_ours
 from bench.spike_python import run_python
 from bench.wrk import find_wrk
+from cluster.loadtest.audit import audit
+from cluster.loadtest.client import available, login
+from cluster.loadtest.setup import create_event, mint_tokens, stadium_layout
+from contexts.shared.settings import DEV_SECRET
 
 OUT = Path(__file__).parent / "results" / "spike.json"
 

@@ -1,4 +1,4 @@
-"""The spike's fallback where wrk is missing: the Python generator (``bench/loadtest``).
+"""The spike's fallback where wrk is missing: the Python generator (``cluster/loadtest``).
 
 The same buyers (one minted token each, arriving over the ramp, reserving 1-4 seats
 until sold out) as coroutines in two processes sharing ``connections`` connections.
@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bench.loadtest import runner
-from bench.loadtest.client import available
-from bench.loadtest.scenario import Scenario
-from bench.loadtest.stats import percentile
+from cluster.loadtest import runner
+from cluster.loadtest.client import available
+from cluster.loadtest.scenario import Scenario
+from cluster.loadtest.stats import percentile
 
 
 def run_python(

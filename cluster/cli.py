@@ -1,8 +1,8 @@
 """The ``ticketing`` command line: operators' and load testers' tools.
 
 ``ticketing cluster status|drain|rebalance|start-local|stop-local`` (cluster.commands),
-``ticketing snapshot EVENT``, ``ticketing admin create-admin`` (api.admin's commands)
-and ``ticketing loadtest`` (bench.loadtest).
+``ticketing snapshot EVENT``, ``ticketing admin create-admin`` (cluster.admin's commands)
+and ``ticketing loadtest`` (cluster.loadtest).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import logging  # noqa: E402
 
 import typer  # noqa: E402
 
-from api.admin import app as admin_app  # noqa: E402
-from bench.loadtest.cli import loadtest  # noqa: E402
 from cluster import commands  # noqa: E402
+from cluster.admin import app as admin_app  # noqa: E402
+from cluster.loadtest.cli import loadtest  # noqa: E402
 
 app = typer.Typer(help="Ticketing platform tools.", no_args_is_help=True)
 app.command("loadtest")(loadtest)

@@ -61,7 +61,7 @@ def one_line_errors[F: Callable[..., Any]](command: F) -> F:
 
 
 def settings() -> Any:
-    from api.settings import get_settings
+    from contexts.shared.settings import get_settings
 
     try:
         return get_settings()

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from api.logging import redact_url
+from contexts.shared.logging import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,9 @@ async def run_standalone(name: str, start: Callable[[Any], Awaitable[Worker]]) -
     RabbitMQ, Stripe...), without the API's in-process workers, then one worker that
     consumes until SIGTERM or Ctrl-C. It joins the running Ray cluster (``RAY_ADDRESS``,
     else ``auto``) rather than start its own: the inventory actors are there."""
-    from api import container as composition  # late: the API imports this module
-    from api.logging import configure_logging
-    from api.settings import get_settings
+    import bootstrap as composition  # late: the API imports this module
+    from contexts.shared.logging import configure_logging
+    from contexts.shared.settings import get_settings
 
     settings = get_settings()
     update = {"run_workers": False, "ray_address": settings.ray_address or "auto"}

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Form, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import Auth, ClientIp, ContainerDep
-from api.schemas.auth import AnyPassword, LoginEmail, LoginRequest, RefreshRequest, TokenPair
-from api.schemas.users import UserCreate, UserPublic
+from contexts.auth.schemas import AnyPassword, LoginEmail, LoginRequest, RefreshRequest, TokenPair
+from contexts.auth.user_schemas import UserCreate, UserPublic
 
 
 async def auth_rate_limit(container: ContainerDep, ip: ClientIp) -> None:

@@ -13,10 +13,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from api.deps import CatalogService, CurrentUser, LiveFeeds, OptionalUser
-from api.pagination import Cursor, Limit, Page
-from api.schemas.event_views import AvailabilityPublic, SeatsPublic
-from api.schemas.events import Category, EventCreate, EventPublic, EventUpdate
-from api.services.event_search import EventQuery
+from api.pagination import Cursor, Limit
+from contexts.catalog.schemas import Category, EventCreate, EventPublic, EventUpdate
+from contexts.catalog.search import EventQuery
+from contexts.catalog.view_schemas import AvailabilityPublic, SeatsPublic
+from contexts.shared.pagination import Page
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 NOT_FOUND = {404: {"description": "No such event (or a draft that is not yours)"}}

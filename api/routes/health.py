@@ -14,11 +14,11 @@ import ray
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from api.container import broker_reachable
 from api.deps import ContainerDep
-from api.errors import NotFound, Unauthorized
-from api.metrics import render
 from api.problems import problem
+from bootstrap import broker_reachable
+from contexts.shared.errors import NotFound, Unauthorized
+from contexts.shared.metrics import render
 
 router = APIRouter(tags=["health"])
 

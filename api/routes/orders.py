@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, Orders
-from api.schemas.orders import OrderPublic
+from contexts.orders.schemas import OrderPublic
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 

@@ -9,7 +9,7 @@ from fastapi import Path as PathParam
 
 from api.deps import CreatorUser, CurrentUser, Organisers
 from api.pagination import Cursor, Limit
-from api.schemas.organisers import (
+from contexts.organisers.schemas import (
     MemberCreate,
     MemberUpdate,
     OrganiserCreate,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request, status
 
 from api.deps import CurrentUser, Payments
 from api.routes.reservations import IdempotencyKey
-from api.schemas.payments import PaymentCreate, PaymentPublic, WebhookReceipt
+from contexts.orders.payment_schemas import PaymentCreate, PaymentPublic, WebhookReceipt
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
 

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 
 from api.deps import ContainerDep, CurrentUser
-from api.pagination import Cursor, Limit, Page
-from api.schemas.promos import PromoCreate, PromoPublic, PromoUpdate
-from api.services.promos import PromoService, promo_service
+from api.pagination import Cursor, Limit
+from contexts.catalog.promo_schemas import PromoCreate, PromoPublic, PromoUpdate
+from contexts.catalog.promos import PromoService, promo_service
+from contexts.shared.pagination import Page
 
 router = APIRouter(prefix="/v1/events/{event_id}/promo-codes", tags=["promo codes"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentUser, Reports
-from api.schemas.reports import CheckInReport, SalesReport
+from contexts.tickets.report_schemas import CheckInReport, SalesReport
 
 router = APIRouter(prefix="/v1/events/{event_id}/reports", tags=["reports"])
 REFUSALS = {

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Response, status
 
 from api.deps import ClientIp, CurrentUser, Reservations
 from api.routes.promos import Promos
-from api.schemas.reservations import ReservationPublic, ReserveCreate
+from contexts.reservations.schemas import ReservationPublic, ReserveCreate
 
 router = APIRouter(prefix="/v1", tags=["reservations"])
 

@@ -8,8 +8,8 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import ContainerDep, CurrentUser, Tickets
 from api.pagination import Cursor, Limit
-from api.schemas.tickets import CheckInCreate, CheckInPublic, TicketPage, TicketPublic
-from api.services.check_in_events import announce_check_in
+from contexts.tickets.check_in_notice import announce_check_in
+from contexts.tickets.schemas import CheckInCreate, CheckInPublic, TicketPage, TicketPublic
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 NOT_YOURS = {404: {"description": "Not found (or not yours)"}}

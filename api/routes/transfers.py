@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, Transfers
-from api.schemas.transfers import TicketTransferCreate, TicketTransferPublic
+from contexts.tickets.transfer_schemas import TicketTransferCreate, TicketTransferPublic
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import Accounts, CurrentUser
 from api.pagination import Cursor, Limit
-from api.schemas.users import OrderPage, UserPublic, UserUpdate
+from contexts.auth.user_schemas import OrderPage, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 ANONYMOUS = {401: {"description": "No valid access token"}}

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, status
 
 from api.deps import CatalogService, CreatorUser
-from api.pagination import Cursor, Limit, Page
-from api.schemas.venues import VenueCreate, VenuePublic, VenueSummary
+from api.pagination import Cursor, Limit
+from contexts.catalog.venue_schemas import VenueCreate, VenuePublic, VenueSummary
+from contexts.shared.pagination import Page
 
 router = APIRouter(prefix="/v1/venues", tags=["venues"])
 IdempotencyKey = Annotated[

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import ContainerDep, CurrentUser
-from api.repositories.waiting_list import WaitingListRepository, active_lists_cache
-from api.schemas.waiting_list import WaitingListEntry, WaitingListJoin
-from api.services.waiting_list import WaitingListService
+from contexts.waiting_room.waiting_list import WaitingListService
+from contexts.waiting_room.waiting_list_schemas import WaitingListEntry, WaitingListJoin
+from contexts.waiting_room.waiting_list_store import WaitingListRepository, active_lists_cache
 
 router = APIRouter(prefix="/v1/events/{event_id}/waiting-list", tags=["waiting list"])
 MINE = {401: {"description": "Not signed in"}, 404: {"description": "Not on this list"}}

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentUser, OptionalUser, QueueCaller, QueuePlacesDep, WaitingRooms
-from api.schemas.waiting_room import (
+from contexts.waiting_room.schemas import (
     QueueJoinPublic,
     QueuePlacePublic,
     WaitingRoomCreate,

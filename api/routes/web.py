@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.deps import ContainerDep
 from api.schemas.web import WebConfig
-from api.services.web_config import web_config
+from api.web_config import web_config
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 # check_dir=False: nothing touches the disk at import; a missing directory is a 404.

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import ContainerDep, CreatorUser
 from api.pagination import Cursor, Limit
-from api.repositories.webhooks import WebhooksRepository, subscriptions_cache
-from api.schemas.webhooks import (
+from contexts.webhooks.schemas import (
     DeliveryPage,
     WebhookCreate,
     WebhookCreated,
     WebhookPage,
     WebhookPublic,
 )
-from api.services.webhooks import WebhookService
+from contexts.webhooks.store import WebhooksRepository, subscriptions_cache
+from contexts.webhooks.subscriptions import WebhookService
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 NOT_YOURS = {404: {"description": "No such subscription (or not yours)"}}

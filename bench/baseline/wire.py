@@ -16,8 +16,8 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from api.settings import DEV_SECRET
 from bench.baseline.reserve import Refused
+from contexts.shared.settings import DEV_SECRET
 
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti"]
 

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from api.settings import DEV_SECRET  # noqa: E402
-from bench.loadtest.cli import _login  # noqa: E402
-from bench.loadtest.setup import create_event, mint_tokens, stadium_layout  # noqa: E402
 from bench.servers import ADMIN, Server, start_ours  # noqa: E402
+from cluster.loadtest.cli import _login  # noqa: E402
+from cluster.loadtest.setup import create_event, mint_tokens, stadium_layout  # noqa: E402
+from contexts.shared.settings import DEV_SECRET  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

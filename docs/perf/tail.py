@@ -24,11 +24,11 @@ import time
 from pathlib import Path
 
 from actors.stagestats import bucket_upper_s
-from api.settings import DEV_SECRET
 from bench import openloop
-from bench.loadtest.cli import _login
-from bench.loadtest.setup import create_event, mint_tokens, stadium_layout
 from bench.servers import ADMIN, start_ours
+from cluster.loadtest.cli import _login
+from cluster.loadtest.setup import create_event, mint_tokens, stadium_layout
+from contexts.shared.settings import DEV_SECRET
 
 
 def _parse() -> argparse.Namespace:

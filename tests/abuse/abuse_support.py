@@ -107,7 +107,7 @@ def spied_mongo_client(spy: CommandSpy) -> Iterator[None]:
     (the container builds the client in its start; this is how a test reaches it)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            "api.container.AsyncMongoClient",
+            "bootstrap.AsyncMongoClient",
             functools.partial(AsyncMongoClient, event_listeners=[spy]),
         )
         yield

@@ -30,7 +30,7 @@ from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error
 
 from api.main import create_app
-from api.settings import Settings
+from contexts.shared.settings import Settings
 from tests.abuse.abuse_support import recorded
 from tests.integration.fuzz_support import (
     Target,

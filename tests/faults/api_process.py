@@ -15,7 +15,7 @@ from types import TracebackType
 import httpx
 import ray
 
-from api.settings import Settings
+from contexts.shared.settings import Settings
 from tests.integration.payments_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

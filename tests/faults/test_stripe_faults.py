@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from api.services.stripe_gateway import StripeGateway
+from contexts.orders.charge import PaymentsHandler
+from contexts.orders.stripe_gateway import StripeGateway
 from tests.faults.audit import audit
 from tests.faults.conftest import CHECKED, Rig, seat_pool
 from tests.faults.load import run_buyers
 from tests.faults.stripe_proxy import StripeProxy
 from tests.integration.test_reservations_api import on_sale_event
-from workers.payments.handler import PaymentsHandler
 from workers.payments.worker import PaymentsWorker, queue_spec
 
 pytestmark = pytest.mark.usefixtures("ray_local")

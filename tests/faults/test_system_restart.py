@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from actors.mongo_embedded import EmbeddedMongo
-from api.security.tokens import TokenService
+from contexts.auth.tokens import TokenService
 from tests.faults.api_process import ApiProcess
 from tests.faults.audit import audit
 from tests.faults.conftest import CHECKED, seat_pool

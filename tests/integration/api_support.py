@@ -21,7 +21,7 @@ import pytest
 
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
-from api.settings import Settings
+from contexts.shared.settings import Settings
 
 
 @dataclass

@@ -26,7 +26,7 @@ import uvicorn
 
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
-from api.services import queue_feed
+from contexts.waiting_room import feed as queue_feed
 from tests.integration.api_support import api_settings, delete_worker_queues
 
 PROBLEM = "application/problem+json"

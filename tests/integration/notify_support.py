@@ -23,11 +23,11 @@ from pymongo import AsyncMongoClient
 from actors.errors import InventoryNotFoundError
 from actors.refs import HoldRef
 from api.devservers import MailSaver
-from api.repositories.users import UsersRepository
-from api.settings import Settings
+from contexts.auth.users_store import UsersRepository
+from contexts.shared.messages import app_message
+from contexts.shared.settings import Settings
 from tests.waiting import eventually
 from workers.bus import EVENTS_EXCHANGE, QueueSpec
-from workers.messages import app_message
 
 __all__ = ["eventually"]  # re-exported: tests.waiting is where it lives
 

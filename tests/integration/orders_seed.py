@@ -9,7 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from api.services.ticket_issue import issue_tickets
+from contexts.tickets.issue import issue_tickets
 from tests.integration.api_support import Api
 
 PRICES = {"A": 5000, "FLOOR": 3500}  # on_sale_event's tiers: Cat 1 (section A), Floor

@@ -29,7 +29,7 @@ import pytest
 
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
-from api.settings import DEV_WEBHOOK_SECRET
+from contexts.shared.settings import DEV_WEBHOOK_SECRET
 from tests.integration.api_support import Api, api_settings, delete_worker_queues
 from workers.bus import EVENTS_EXCHANGE
 from workers.payments import PaymentsWorker, start_worker

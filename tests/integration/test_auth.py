@@ -11,9 +11,9 @@ import uuid
 import bcrypt
 import pytest
 
-from api import container as composition
-from api.repositories.refresh_tokens import RefreshTokensRepository
-from api.security.tokens import TokenService
+import bootstrap as composition
+from contexts.auth.refresh_tokens_store import RefreshTokensRepository
+from contexts.auth.tokens import TokenService
 from tests.integration.api_support import api
 from tests.integration.ray_support import ray_local
 

@@ -33,7 +33,7 @@ from fastapi.routing import iter_route_contexts
 
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
-from api.services.ticket_issue import issue_tickets
+from contexts.tickets.issue import issue_tickets
 from tests.integration.api_support import Api, api_settings, delete_worker_queues
 from tests.integration.ray_support import ray_local
 from tests.reliability import OUTCOMES, record_scenario

@@ -20,11 +20,11 @@ import psycopg
 import pytest
 from psycopg.errors import DeadlockDetected
 
-from api.settings import DEV_SECRET
 from bench.baseline.app import create_app
 from bench.baseline.reserve import Refused
 from bench.baseline.sales import transact
 from bench.baseline.schema import setup_event
+from contexts.shared.settings import DEV_SECRET
 
 DSN = os.environ.get("BASELINE_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 Setup = Callable[..., Awaitable[str]]

@@ -8,10 +8,10 @@ from typing import Any
 import aio_pika
 import pytest
 
+from contexts.shared.messages import EVENT_CANCELLED
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 from workers.bus import EVENTS_EXCHANGE
-from workers.messages import EVENT_CANCELLED
 
 __all__ = ["api", "ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")

@@ -20,7 +20,7 @@ import pytest
 import stripe
 
 from api.devstack import ROOT, DevStack, port_open
-from api.settings import Settings
+from contexts.shared.settings import Settings
 from tests.integration.api_support import delete_worker_queues
 from tests.integration.notify_support import free_port
 
@@ -112,7 +112,7 @@ def test_settings_pointing_elsewhere_start_nothing(tmp_path: Path) -> None:
 SUPERVISOR = """
 import sys, time
 from api.devstack import DevStack
-from api.settings import Settings
+from contexts.shared.settings import Settings
 s = Settings(data_dir=sys.argv[1], smtp_port=int(sys.argv[2]), stripe_api_base=sys.argv[3])
 stack = DevStack.from_settings(s)
 stack.start()

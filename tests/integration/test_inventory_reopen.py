@@ -21,7 +21,7 @@ import ray
 from actors.config import actor_name
 from actors.refs import HoldRef
 from api.main import create_app
-from api.settings import Settings
+from contexts.shared.settings import Settings
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event
@@ -117,7 +117,7 @@ async def test_a_draft_is_not_reopened(api: Api) -> None:
 @pytest.mark.parametrize("api", [{"event_cache_s": 60.0}], indirect=True)
 async def test_a_cancel_in_one_process_stops_sales_in_the_others_at_once(api: Api) -> None:
     """The sale state is cached per process (60 s here): the cancel's invalidation is
-    broadcast (api.cache_bus), so the other process refuses long before its TTL."""
+    broadcast (contexts.shared.cache_bus), so the other process refuses long before its TTL."""
     creator = await api.user("event_creator")
     event_id = await on_sale_event(api, creator, rows=1, seats=6)
     buyer = bearer(api, "buyer")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from actors.router import InventoryRouter
-from api.services.live_feed import LiveFeeds
+from contexts.catalog.live_feed import LiveFeeds
 from engine import HoldSeats
 from tests.integration.ray_support import make_router, ray_local, sqlite_url
 from tests.unit.engine_helpers import terms_for, venue

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from api.logging import configure_logging
+from contexts.shared.logging import configure_logging
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 

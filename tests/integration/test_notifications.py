@@ -15,7 +15,8 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from actors.mongo_embedded import EmbeddedMongo
-from api.settings import Settings
+from contexts.shared.messages import EVENT_CANCELLED, HOLD_EXPIRED, ORDER_CONFIRMED, ORDER_FAILED
+from contexts.shared.settings import Settings
 from engine import HoldSeats
 from tests.integration.api_support import Api, api
 from tests.integration.notify_support import (
@@ -29,7 +30,6 @@ from tests.integration.notify_support import (
 from tests.integration.ray_support import make_router, ray_local, sqlite_url
 from tests.unit.engine_helpers import terms_for, venue
 from workers.bus import INVENTORY_EXCHANGE
-from workers.messages import EVENT_CANCELLED, HOLD_EXPIRED, ORDER_CONFIRMED, ORDER_FAILED
 from workers.notifications import NotificationsWorker, build, queue_spec
 from workers.notifications.channels import EmailChannel, LoggingSms
 from workers.notifications.records import InFlight, NotificationLog

@@ -32,7 +32,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import allow_header_conformance, unsupported_method
 
 from api.main import create_app
-from api.settings import Settings
+from contexts.shared.settings import Settings
 from tests.integration.fuzz_support import (
     EXPLORE,
     MAX_EXAMPLES,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from api.repositories import audit as audit_module
-from api.repositories.audit import AuditRepository
+from contexts.organisers import audit_store as audit_module
+from contexts.organisers.audit_store import AuditRepository
 from tests.integration.api_support import Api, api
 from tests.integration.organiser_support import PROBLEM, add, audit, event_body, organiser, venue
 from tests.integration.ray_support import ray_local

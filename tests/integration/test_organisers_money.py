@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.services.audit import PAYMENTS
+from contexts.organisers.audit import PAYMENTS
 from tests.integration.organiser_support import add, audit, event_body, organiser, venue
 from tests.integration.payments_support import Shop, localstripe, shop
 from tests.integration.ray_support import ray_local

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from api.repositories.reports import TICKET_FIELDS, ReportsRepo
+from contexts.tickets.reports_store import TICKET_FIELDS, ReportsRepo
 from tests.integration.api_support import Api, api
 from tests.integration.orders_seed import seed_order
 from tests.integration.ray_support import ray_local

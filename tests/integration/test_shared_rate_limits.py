@@ -14,8 +14,8 @@ import uuid
 import pytest
 import ray
 
-from api.errors import RateLimited
-from api.ratelimit import Buckets, RateLimiter
+from contexts.shared.errors import RateLimited
+from contexts.shared.ratelimit import Buckets, RateLimiter
 from tests.integration.ray_support import ray_local
 
 __all__ = ["ray_local"]

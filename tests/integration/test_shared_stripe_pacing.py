@@ -19,7 +19,7 @@ import uuid
 import pytest
 import ray
 
-from api.services.stripe_pacing import SharedPacer
+from contexts.orders.stripe_pacing import SharedPacer
 from tests.integration.ray_support import ray_local
 
 __all__ = ["ray_local"]

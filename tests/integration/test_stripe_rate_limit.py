@@ -10,8 +10,8 @@ import time
 import httpx
 from aiohttp import web
 
-from api.services.stripe_gateway import StripeGateway
-from api.services.stripe_pacing import THROTTLED
+from contexts.orders.stripe_gateway import StripeGateway
+from contexts.orders.stripe_pacing import THROTTLED
 from tests.faults.stripe_proxy import ForwardingProxy
 from tests.integration.payments_support import localstripe
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import pytest
 
-from api.repositories import waiting_list, webhooks
-from api.repositories.waiting_list import WaitingListRepository, active_lists_cache
-from api.repositories.webhooks import WebhooksRepository, subscriptions_cache
+from contexts.shared.messages import ORDER_CONFIRMED, ORDER_REFUNDED
+from contexts.waiting_room import waiting_list_store as waiting_list
+from contexts.waiting_room.waiting_list_store import WaitingListRepository, active_lists_cache
+from contexts.webhooks import store as webhooks
+from contexts.webhooks.store import WebhooksRepository, subscriptions_cache
 from tests.integration.api_support import Api, api
 from tests.integration.notify_support import eventually
 from tests.integration.ray_support import ray_local
 from tests.integration.test_inventory_reopen import restarted
 from tests.integration.test_reservations_api import bearer, on_sale_event
-from workers.messages import ORDER_CONFIRMED, ORDER_REFUNDED
 
 __all__ = ["api", "ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")

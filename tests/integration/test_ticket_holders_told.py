@@ -10,9 +10,9 @@ from typing import Any
 
 from bson import ObjectId
 
+from contexts.shared.messages import EVENT_CANCELLED, ORDER_REFUNDED
 from tests.integration.notify_support import eventually
 from tests.integration.test_notifications import BASE_URL, Notify, notify, text_and_html
-from workers.messages import EVENT_CANCELLED, ORDER_REFUNDED
 
 __all__ = ["notify"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.security.ticket_signer import TicketSigner, parse_private_key
+from contexts.tickets.signer import TicketSigner, parse_private_key
 from tests.integration.payments_support import Shop, localstripe, shop
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event

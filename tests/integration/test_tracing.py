@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from actors.mongo_embedded import EmbeddedMongo
 from api.main import create_app
-from api.telemetry import shutdown_process_tracing
+from contexts.shared.telemetry import shutdown_process_tracing
 from tests.integration.api_support import Api, api_settings, delete_worker_queues
 from tests.integration.payments_support import AMQP_URL, Shop, localstripe
 from tests.integration.ray_support import ray_local

@@ -3,8 +3,8 @@ SMTP): the sender and the recipient each get their email."""
 
 from __future__ import annotations
 
+from contexts.shared.messages import TICKET_TRANSFERRED
 from tests.integration.test_notifications import BASE_URL, Notify, notify
-from workers.messages import TICKET_TRANSFERRED
 
 __all__ = ["notify"]
 

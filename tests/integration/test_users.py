@@ -145,7 +145,7 @@ def run_cli(api, *args: str) -> subprocess.CompletedProcess[str]:
         "DATA_DIR": str(api.settings.data_dir),
         "PYTHONPATH": str(ROOT),
     }
-    command = [sys.executable, "-m", "api.admin", "create-admin", *args]
+    command = [sys.executable, "-m", "cluster.admin", "create-admin", *args]
     return subprocess.run(
         command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from actors.refs import HoldRef
-from api.security.queue_tokens import QueueTokens
-from api.services import queue_feed
+from contexts.waiting_room import feed as queue_feed
+from contexts.waiting_room.tokens import QueueTokens
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event

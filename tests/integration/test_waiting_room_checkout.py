@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from actors.refs import HoldRef
-from api.services.queue_context import queue_context
+from contexts.waiting_room.context import queue_context
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from contexts.webhooks.sender import NO_ANSWER, NOT_PUBLIC, HttpxSender
 from tests.integration.notify_support import free_port
 from tests.integration.webhook_support import Receiver
-from workers.webhooks.sender import NO_ANSWER, NOT_PUBLIC, HttpxSender
 
 NAME = "hooks.example.test"  # .test: reserved, never in real DNS
 

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from api.services.ticket_issue import issue_tickets
+from contexts.shared.messages import ORDER_CONFIRMED
+from contexts.tickets.issue import issue_tickets
+from contexts.webhooks.signing import HEADER, verify
 from tests.integration.api_support import Api, api
 from tests.integration.notify_support import Publisher, eventually
 from tests.integration.organiser_support import add, event_body, organiser, venue
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import on_sale_event
 from tests.integration.webhook_support import Receiver
-from workers.messages import ORDER_CONFIRMED
 from workers.webhooks import WebhooksWorker, build, queue_spec, start_worker
-from workers.webhooks.signing import HEADER, verify
 
 __all__ = ["api", "ray_local"]
 pytestmark = pytest.mark.usefixtures("ray_local")

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from actors.config import RouterConfig
-from api.settings import Settings
+from contexts.shared.settings import Settings
 
 
 def test_no_labels_means_any_node() -> None:

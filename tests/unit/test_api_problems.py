@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from pymongo.errors import ServerSelectionTimeoutError
 
 from actors.errors import InventoryUnavailableError
-from api.errors import RateLimited
 from api.main import create_app
-from api.settings import Settings
+from contexts.shared.errors import RateLimited
+from contexts.shared.settings import Settings
 from engine import LimitExceededError, SeatUnavailableError, SoldOutError
 
 PROBLEM = "application/problem+json"

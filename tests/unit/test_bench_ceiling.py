@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from api.settings import DEV_SECRET
 from bench.ceiling import create_app
-from bench.loadtest.setup import mint_tokens
+from cluster.loadtest.setup import mint_tokens
+from contexts.shared.settings import DEV_SECRET
 
 
 async def _post(headers: dict[str, str], body: object) -> httpx.Response:

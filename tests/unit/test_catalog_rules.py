@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.cache import TtlCache
-from api.principal import Principal
-from api.services.catalog_rules import can_manage, can_see, check_schedule, derive_status
+from contexts.catalog.rules import can_manage, can_see, check_schedule, derive_status
+from contexts.shared.cache import TtlCache
+from contexts.shared.principal import Principal
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)

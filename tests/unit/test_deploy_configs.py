@@ -2,7 +2,7 @@
 
 docker-compose.yml and cluster/compose/, ray-cluster.yaml, cluster/kuberay/, the
 Dockerfile and the CI workflow are parsed and cross-checked: every environment variable
-given to our image is a field of ``api.settings.Settings`` (or one of Ray's own
+given to our image is a field of ``contexts.shared.settings.Settings`` (or one of Ray's own
 ``RAY_AUTH_*``), commands name entry points that exist, ports agree with ``PORT``, the
 Ray head's port is the one its drivers and workers use, nginx proxies to the API.
 No network, no Docker engine: ``docker compose config`` runs where a client exists.
@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api.settings import Settings
+from contexts.shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -75,7 +75,7 @@ def interpolate(value: Any) -> str:
 def env_problems(names: Iterable[str], where: str) -> list[str]:
     """Names that are neither a Settings field (upper case) nor one of Ray's own."""
     return [
-        f"{where}: {name} is not a field of api.settings.Settings"
+        f"{where}: {name} is not a field of contexts.shared.settings.Settings"
         for name in names
         if name not in RAY_ENV and (name != name.upper() or name.lower() not in SETTINGS)
     ]
@@ -758,8 +758,8 @@ def test_ci_workflow_runs_lint_and_tests_with_brokers() -> None:
 def test_the_checks_catch_mistakes() -> None:
     """Each check above fails on a broken copy of the real file."""
     assert env_problems(["PORT", "RAY_AUTH_TOKEN", "NOT_A_SETTING", "port"], "x") == [
-        "x: NOT_A_SETTING is not a field of api.settings.Settings",
-        "x: port is not a field of api.settings.Settings",
+        "x: NOT_A_SETTING is not a field of contexts.shared.settings.Settings",
+        "x: port is not a field of contexts.shared.settings.Settings",
     ]
 
     compose = load(COMPOSE)

@@ -14,6 +14,7 @@ from pamqp.header import ContentHeader
 
 from actors import facts
 from actors.amqp import routing_key
+from contexts.shared.messages import app_message, handle_facts
 from engine.events import (
     DomainEvent,
     HoldConfirmed,
@@ -22,7 +23,6 @@ from engine.events import (
     event_to_dict,
 )
 from workers.bus import PermanentError
-from workers.messages import app_message, handle_facts
 
 
 @dataclass

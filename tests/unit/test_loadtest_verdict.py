@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.loadtest.verdict import ceiling_warning, outcome_parts, verdict
+from cluster.loadtest.verdict import ceiling_warning, outcome_parts, verdict
 
 
 def test_outcome_keys_are_parsed() -> None:

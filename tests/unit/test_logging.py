@@ -21,7 +21,7 @@ import structlog
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
-from api.logging import configure_logging, redact_url, wants_json
+from contexts.shared.logging import configure_logging, redact_url, wants_json
 
 ROOT = Path(__file__).resolve().parents[2]
 RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -30,7 +30,7 @@ RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 def sources() -> list[Path]:
     return [
         p
-        for d in ("api", "actors", "workers", "engine", "cluster", "bench")
+        for d in ("api", "actors", "workers", "engine", "cluster", "bench", "contexts")
         for p in sorted((ROOT / d).rglob("*.py"))
     ]
 

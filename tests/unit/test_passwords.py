@@ -5,7 +5,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from api.security.passwords import PasswordHasher
+from contexts.auth.passwords import PasswordHasher
 
 PASSWORD = "correct horse 42"
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.settings import DEV_SECRET, DEV_WEBHOOK_SECRET, Settings
+from contexts.shared.settings import DEV_SECRET, DEV_WEBHOOK_SECRET, Settings
 
 
 def production(**overrides: Any) -> dict[str, Any]:

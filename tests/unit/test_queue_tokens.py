@@ -7,15 +7,15 @@ import time
 import jwt
 import pytest
 
-from api.security.errors import InvalidToken
-from api.security.queue_tokens import QueueTokens
-from api.security.tokens import TokenService
-from api.services.waiting_room_errors import (
+from contexts.auth.errors import InvalidToken
+from contexts.auth.tokens import TokenService
+from contexts.shared.settings import Settings
+from contexts.waiting_room.errors import (
     AdmissionExpired,
     AdmissionInvalid,
     InvalidQueueToken,
 )
-from api.settings import Settings
+from contexts.waiting_room.tokens import QueueTokens
 
 SETTINGS = Settings(jwt_secret="s" * 40)
 tokens = QueueTokens(SETTINGS)

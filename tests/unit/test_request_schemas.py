@@ -11,11 +11,11 @@ from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ValidationError
 
 from api.main import create_app
-from api.schemas.base import PatchModel, RequestModel
-from api.schemas.events import EventUpdate
-from api.schemas.promos import PromoCreate, PromoUpdate
-from api.schemas.reservations import ReserveCreate
-from api.settings import Settings
+from contexts.catalog.promo_schemas import PromoCreate, PromoUpdate
+from contexts.catalog.schemas import EventUpdate
+from contexts.reservations.schemas import ReserveCreate
+from contexts.shared.schemas import PatchModel, RequestModel
+from contexts.shared.settings import Settings
 
 FORMS = {"/v1/auth/token"}  # an OAuth2 form: its values are text by nature
 

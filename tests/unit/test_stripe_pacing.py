@@ -7,7 +7,7 @@ import asyncio
 import time
 from itertools import pairwise
 
-from api.services.stripe_pacing import Pacer, SharedPacer
+from contexts.orders.stripe_pacing import Pacer, SharedPacer
 
 
 class Clock:

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
-from api.security.ticket_signer import KEY_FILE, InvalidQr, TicketSigner, parse_private_key
-from api.settings import Settings
+from contexts.shared.settings import Settings
+from contexts.tickets.signer import KEY_FILE, InvalidQr, TicketSigner, parse_private_key
 
 CLAIMS = {"tid": "66f0c0ffee0000000000abcd-1", "eid": "e1", "seat": "A-1-1", "area": None}
 

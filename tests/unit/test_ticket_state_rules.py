@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.services.ticket_csv import TierOf, order_rows
-from api.services.ticket_states import ticket_state
+from contexts.tickets.csv_export import TierOf, order_rows
+from contexts.tickets.states import ticket_state
 from engine import HoldArea, HoldBestAvailable, Promo, PromoExhaustedError, SoldOutError
 from engine.errors import counted
 from tests.unit.engine_helpers import inventory

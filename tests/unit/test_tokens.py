@@ -14,10 +14,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.errors import Unauthorized
-from api.security.errors import InvalidToken, TokenExpired
-from api.security.tokens import REQUIRED_CLAIMS, TokenService
-from api.settings import Settings
+from contexts.auth.errors import InvalidToken, TokenExpired
+from contexts.auth.tokens import REQUIRED_CLAIMS, TokenService
+from contexts.shared.errors import Unauthorized
+from contexts.shared.settings import Settings
 
 SECRET = "unit-test-secret-0123456789-abcdefghij"
 

@@ -10,8 +10,8 @@ from typing import Any
 from bson import ObjectId
 
 from actors.refs import Held, HoldRef
+from contexts.waiting_room.offers import Offers
 from engine import HoldArea, SoldOutError
-from workers.waitlist.offers import Offers
 
 
 class FakeRepo:

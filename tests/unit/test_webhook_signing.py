@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.services.webhook_urls import UnsafeUrl, check_url
-from workers.webhooks.signing import sign, verify
+from contexts.webhooks.signing import sign, verify
+from contexts.webhooks.urls import UnsafeUrl, check_url
 
 
 def test_a_signature_verifies_only_with_its_secret_body_and_time() -> None:

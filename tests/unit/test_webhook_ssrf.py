@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.services.webhook_urls import UnsafeUrl, check_url, is_public, literal_address
-from workers.webhooks.pinned import UnsafeAddress, checked_addresses
+from contexts.webhooks.pinned import UnsafeAddress, checked_addresses
+from contexts.webhooks.urls import UnsafeUrl, check_url, is_public, literal_address
 
 INTERNAL_V4 = [
     ipaddress.IPv4Network(n)

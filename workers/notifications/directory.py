@@ -72,7 +72,7 @@ class MongoUserDirectory:
         return Recipient(str(doc["_id"]), doc.get("email"), doc.get("name") or "", doc.get("phone"))
 
 
-TICKETED = ("confirmed", "refunding", "refunded")  # api.services.ticket_states.TICKETED
+TICKETED = ("confirmed", "refunding", "refunded")  # contexts.tickets.states.TICKETED
 CANCELLED_REASON = "event_cancelled"
 HOLDING_FIELDS = {
     "user_id": 1,

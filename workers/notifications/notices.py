@@ -1,6 +1,6 @@
 """What each message means for people: who is told what (template and its context).
 
-One function per message kind of ``workers.messages`` (bodies documented there),
+One function per message kind of ``contexts.shared.messages`` (bodies documented there),
 each returning the notices to send: one for an order's buyer (and, for a refund, one
 per holder of a ticket transferred out of it), one per buyer and per ticket holder
 for a cancelled event, none for an expired hold whose customer cannot be found.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from workers.messages import (
+from contexts.shared.messages import (
     EVENT_CANCELLED,
     HOLD_EXPIRED,
     ORDER_CONFIRMED,

@@ -15,9 +15,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_expiry, queue_name
-from workers.messages import (
+from contexts.shared.messages import (
     EVENT_CANCELLED,
     HOLD_EXPIRED,
     ORDER_CONFIRMED,
@@ -27,6 +25,8 @@ from workers.messages import (
     WAITLIST_OFFERED,
     handle_facts,
 )
+from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE, Consumer, QueueSpec
+from workers.host import queue_expiry, queue_name
 from workers.notifications.channels import Channel, EmailChannel, LoggingSms, SmtpConfig
 from workers.notifications.directory import ContainerSources, MongoUserDirectory
 from workers.notifications.records import NotificationLog

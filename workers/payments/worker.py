@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from contexts.orders.charge import PaymentsHandler
+from contexts.shared.messages import EVENT_CANCELLED, PAYMENT_REQUESTED
 from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
 from workers.host import queue_expiry, queue_name
-from workers.messages import EVENT_CANCELLED, PAYMENT_REQUESTED
-from workers.payments.handler import PaymentsHandler
 
 NAME = "payments"
 # Charges run concurrently: aio-pika hands each delivered message to its own task, and

@@ -14,11 +14,11 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from actors.amqp import routing_key
-from api.repositories.waiting_list import WaitingListRepository, active_lists_cache
+from contexts.shared.messages import handle_facts
+from contexts.waiting_room.offers import CLAIMED, RETURNS, Offers
+from contexts.waiting_room.waiting_list_store import WaitingListRepository, active_lists_cache
 from workers.bus import INVENTORY_EXCHANGE, Consumer, QueueSpec
 from workers.host import queue_expiry, queue_name
-from workers.messages import handle_facts
-from workers.waitlist.offers import CLAIMED, RETURNS, Offers
 
 NAME = "waitlist"
 

@@ -1,5 +1,5 @@
 """The webhooks worker: delivers order and ticket events to organisers' URLs, signed
-(``workers.webhooks.signing``), retried with backoff, every attempt logged.
+(``contexts.webhooks.signing``), retried with backoff, every attempt logged.
 
 ``start_worker(container)`` runs it in a process that has a composition root (the API
 does, via ``workers.host``); ``python -m workers.webhooks`` runs it alone.

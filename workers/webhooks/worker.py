@@ -14,19 +14,19 @@ from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from api.principal import Principal
-from api.repositories.webhooks import WebhooksRepository, subscriptions_cache
-from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_expiry, queue_name
-from workers.messages import (
+from contexts.shared.messages import (
     ORDER_CONFIRMED,
     ORDER_FAILED,
     ORDER_REFUNDED,
     TICKET_CHECKED_IN,
     decode,
 )
-from workers.webhooks.dispatch import Dispatcher
-from workers.webhooks.sender import HttpxSender, Sender
+from contexts.shared.principal import Principal
+from contexts.webhooks.dispatch import Dispatcher
+from contexts.webhooks.sender import HttpxSender, Sender
+from contexts.webhooks.store import WebhooksRepository, subscriptions_cache
+from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
+from workers.host import queue_expiry, queue_name
 
 NAME = "webhooks"
 KINDS = (ORDER_CONFIRMED, ORDER_FAILED, ORDER_REFUNDED, TICKET_CHECKED_IN)

@@ -1,1 +1,0 @@
-"""Storage of each bounded context: MongoDB repositories, one module per collection."""

@@ -1,1 +1,0 @@
-"""Use cases behind the routes: routes parse and dispatch, services decide."""

@@ -1,0 +1,1 @@
+"""The application core: one package per bounded context, and their shared kernel."""

@@ -1,0 +1,1 @@
+"""Auth & users: accounts, sessions, access tokens, password hashing."""

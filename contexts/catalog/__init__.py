@@ -1,0 +1,1 @@
+"""The catalog: venues, events (concerts), search, promo codes, live views."""

@@ -1,0 +1,1 @@
+"""Orders & payments: payment requests, Stripe, settlement, refunds."""

@@ -1,0 +1,1 @@
+"""Organisers: accounts and teams, who may act on an event, the audit log."""

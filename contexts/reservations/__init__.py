@@ -1,0 +1,1 @@
+"""Reservations: holding seats or places through the inventory actors."""

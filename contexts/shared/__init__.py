@@ -1,0 +1,3 @@
+"""What every context shares: refusals, the caller, caches, settings,
+the bus contract and its publisher.
+"""

@@ -1,0 +1,57 @@
+"""Publishes application events (``contexts.shared.messages``) with publisher confirms.
+
+Used by the API (``payment.requested``) and the payments worker (``order.*``). A
+publish returns only once RabbitMQ confirmed the message, so a caller that moves
+on (answers 202, acks a message, marks an order announced) knows it is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from actors import telemetry
+from actors.publisher import ConfirmedPublisher
+from contexts.shared.errors import ApiError
+from contexts.shared.messages import app_message
+from workers.bus import EVENTS_EXCHANGE
+
+
+class BrokerUnavailable(ApiError):
+    """RabbitMQ is unreachable (or refused the message): the caller should retry."""
+
+    status, code, title = 503, "broker_unavailable", "Service Unavailable"
+
+    def __init__(self, detail: str = "The message broker is unavailable; retry shortly.") -> None:
+        super().__init__(detail, headers={"Retry-After": "2"})
+
+
+class EventsPublisher:
+    """Confirmed publishes to the events exchange; one connection, reused."""
+
+    def __init__(
+        self, amqp_url: str | None, exchange: str = EVENTS_EXCHANGE, name: str = "ticketing.api"
+    ) -> None:
+        self.exchange = exchange
+        self._publisher = ConfirmedPublisher(amqp_url, exchange, name) if amqp_url else None
+        # ConfirmedPublisher (re)connects lazily: two concurrent first publishes would
+        # open two connections and leak one. Serialising costs one confirm round trip
+        # per message, far below what payment requests need.
+        self._lock = asyncio.Lock()
+
+    async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None:
+        """Publish ``body`` as a ``kind`` message; ``BrokerUnavailable`` unless confirmed."""
+        if self._publisher is None:
+            raise BrokerUnavailable("RabbitMQ is not configured or was unreachable at start.")
+        message = app_message(kind, body, message_id)
+        # The request's trace goes along (W3C headers), so the worker's span joins it.
+        telemetry.inject(message.headers)
+        async with self._lock:
+            try:
+                await self._publisher.publish([(message, kind)])
+            except Exception as exc:
+                raise BrokerUnavailable() from exc
+
+    async def close(self) -> None:
+        if self._publisher is not None:
+            await self._publisher.close()

@@ -1,0 +1,1 @@
+"""Tickets: issue, signing, check-in, transfer, organiser reports."""

@@ -1,0 +1,1 @@
+"""The waiting room (on-sale queue, admission) and the waiting list (sold-out fallback)."""

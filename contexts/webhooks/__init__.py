@@ -1,0 +1,1 @@
+"""Organiser webhooks: subscriptions, the SSRF guard, signed deliveries."""
