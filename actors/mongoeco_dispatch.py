@@ -73,7 +73,7 @@ def apply_coalesced_dispatch_shim() -> CoalescedDispatcher:
     """Patch ``CollectionRuntimeCoordinator`` (idempotent); the dispatcher in use."""
     from mongoeco.api._async._collection_runtime import CollectionRuntimeCoordinator
 
-    from actors.mongoeco_shims import ShimVersionError
+    from actors.mongoeco_pin import ShimVersionError
 
     original = CollectionRuntimeCoordinator._dispatch_engine_changes
     applied = getattr(original, _APPLIED_FLAG, None)
@@ -121,7 +121,7 @@ def apply_no_change_feed_shim() -> None:
     from mongoeco.api._async.collection import AsyncCollection
     from mongoeco.core.operation_context import ChangePublicationPolicy
 
-    from actors.mongoeco_shims import ShimVersionError
+    from actors.mongoeco_pin import ShimVersionError
 
     new_context = AsyncCollection._new_operation_context
     if getattr(new_context, NO_FEED_FLAG, False):

@@ -35,7 +35,7 @@ def apply_inline_execution_shim() -> None:
     """Patch ``SQLiteEngine._run_blocking`` (idempotent); raises on another shape."""
     from mongoeco.engines.sqlite import SQLiteEngine
 
-    from actors.mongoeco_shims import ShimVersionError
+    from actors.mongoeco_pin import ShimVersionError
 
     original = SQLiteEngine._run_blocking
     if getattr(original, _APPLIED_FLAG, False):

@@ -38,7 +38,7 @@ def apply_reader_pool_shim() -> None:
     from mongoeco.engines._sqlite_reader import SQLiteScanReader
     from mongoeco.engines.sqlite import SQLiteEngine
 
-    from actors.mongoeco_shims import ShimVersionError
+    from actors.mongoeco_pin import ShimVersionError
 
     open_reader, create = SQLiteScanReader._open, SQLiteEngine._create_sqlite_connection
     if getattr(open_reader, _APPLIED_FLAG, False):

@@ -29,12 +29,9 @@ import importlib.metadata
 import inspect
 from typing import Any
 
-MONGOECO_VERSION = "4.11.0"
+from actors.mongoeco_pin import MONGOECO_VERSION, ShimVersionError
+
 _APPLIED_FLAG = "_ticketing_numeric_id_scan_only"
-
-
-class ShimVersionError(RuntimeError):
-    """The installed mongoeco is not the version the shim was written and tested against."""
 
 
 def apply_insert_scan_shim() -> str:

@@ -65,7 +65,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         try:
             _start_servers(stack, settings)
-        except Exception as exc:  # cluster.local's CliError and friends: one clear line
+        except Exception as exc:  # actors.local_ray's LocalRayError and friends: one line
             log.error(f"could not start: {exc}")
             sys.exit(1)
         get_settings.cache_clear()

@@ -1,6 +1,6 @@
 """The one local Ray head `python -m api` starts, recorded where the CLI finds it.
 
-``make run`` with no ``RAY_ADDRESS`` starts a single-node Ray with ``cluster.local``
+``make run`` with no ``RAY_ADDRESS`` starts a single-node Ray with ``actors.local_ray``
 (explicit free ports, since Redis holds 6379; a temp dir of its own; token auth on)
 in ``DATA_DIR/ray``. Its ``cluster.json`` (address, token path, process ids and the
 owning ``python -m api``'s pid) and ``auth_token`` are readable by this user only, so
@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cluster import local
-from cluster.connect import CliError
+from actors import local_ray
+from actors.local_ray import LocalRayError
 
 log = logging.getLogger("localray")
 
@@ -38,7 +38,7 @@ STATE = "cluster.json"
 def _owner_alive(state: dict[str, Any]) -> bool:
     pid = state.get("owner_pid")
     if not pid:
-        return any(local._alive(g) for g in state.get("pids", []))
+        return any(local_ray.group_alive(g) for g in state.get("pids", []))
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -70,14 +70,14 @@ class LocalRay:
         previous = read_state(self.directory)
         if previous is not None:
             if _owner_alive(previous):
-                raise CliError(
+                raise LocalRayError(
                     f"{self.directory / STATE}: another `python -m api` (pid "
                     f"{previous.get('owner_pid')}) runs a Ray here; stop it or set DATA_DIR"
                 )
-            local.stop(self.directory, grace_s=5.0)  # a killed run's leftovers
+            local_ray.stop(self.directory, grace_s=5.0)  # a killed run's leftovers
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o700)
-        state = local.start(self.directory, nodes=1, cpus=self.cpus)
+        state = local_ray.start(self.directory, nodes=1, cpus=self.cpus)
         state["owner_pid"] = os.getpid()
         path = self.directory / STATE
         path.write_text(json.dumps(state, indent=2))
@@ -96,7 +96,7 @@ class LocalRay:
             "ray head started",
             extra={"address": state["address"], "state": str(path), "token": state["token_path"]},
         )
-        return local.driver_env(state)
+        return local_ray.driver_env(state)
 
     def stop(self) -> None:
         if self.state is not None:
@@ -133,12 +133,12 @@ def _guard(parent: int, directory: Path, groups: list[int], temp_dir: Path) -> N
 
 def _stop(groups: list[int], temp_dir: Path, grace_s: float = 10.0) -> None:
     """SIGTERM the head's process groups, SIGKILL what is left after ``grace_s``."""
-    alive = [g for g in groups if local._signal_group(g, signal.SIGTERM)]
+    alive = [g for g in groups if local_ray.signal_group(g, signal.SIGTERM)]
     deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and any(local._alive(g) for g in alive):
+    while time.monotonic() < deadline and any(local_ray.group_alive(g) for g in alive):
         time.sleep(0.25)
     for group in alive:
-        local._signal_group(group, signal.SIGKILL)  # whatever ignored the graceful stop
+        local_ray.signal_group(group, signal.SIGKILL)  # whatever ignored the graceful stop
     shutil.rmtree(temp_dir, ignore_errors=True)
 
 

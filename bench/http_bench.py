@@ -22,15 +22,14 @@ import asyncio
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
 from bench import openloop, wrk
 from bench.baseline.schema import setup_event
 from bench.baseline.wire import BaselineSettings
+from bench.http_profile import PROFILES, Ours, Profile
 from bench.report import Figure
 from bench.saturation import Load, audit_load, drive
 from bench.servers import (
@@ -46,24 +45,6 @@ from cluster.loadtest.setup import create_event, mint_tokens, stadium_layout
 from contexts.shared.settings import DEV_SECRET
 
 TOKENS, CONNECTIONS = 4_000, 64  # 4,000 buyers x 50 seats each covers the 200,000 seats
-
-
-@dataclass(frozen=True)
-class Profile:
-    seats: int  # per event: large enough not to sell out during a run
-    load_s: float  # each closed-loop (saturation) run
-    latency_s: float  # the open-loop run
-
-
-PROFILES = {"full": Profile(200_000, 20.0, 20.0), "quick": Profile(50_000, 8.0, 8.0)}
-
-
-@dataclass
-class Ours:
-    load: Load
-    latency: openloop.Outcome
-    latency_rate: float
-    latency_audit: dict[str, Any]
 
 
 def _say(text: str) -> None:

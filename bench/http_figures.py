@@ -13,7 +13,7 @@ from bench.report import Figure, collect_metadata
 from bench.saturation import Load
 
 if TYPE_CHECKING:
-    from bench.http_bench import Ours, Profile
+    from bench.http_profile import Ours, Profile
 
 RESULTS = Path(__file__).parent / "results"
 COMPONENTS = ("api", "actor", "broker", "ray", "mongo", "loadgen", "other")

@@ -12,7 +12,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt
 
 if TYPE_CHECKING:
-    from bench.http_bench import Ours
+    from bench.http_profile import Ours
     from bench.saturation import Load
 
 

@@ -32,9 +32,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from actors import local_ray
 from actors.mongo_embedded import EmbeddedMongo
 from bench.servers import ADMIN, Server, free_port
-from cluster import local
 from cluster.loadtest import runner
 from cluster.loadtest.audit import audit
 from cluster.loadtest.cli import _available, _login
@@ -73,7 +73,7 @@ async def _admin_token(url: str) -> str:
 def api_env(name: str, work: Path, mongo_url: str, ray_state: dict[str, Any]) -> dict[str, str]:
     """The API settings of one run: shared Mongo and Ray, a namespace of its own."""
     return {
-        **local.driver_env(ray_state),
+        **local_ray.driver_env(ray_state),
         "DATA_DIR": str(work / name),
         "MONGODB_URL": mongo_url,
         "MONGODB_DB_PREFIX": f"svu_{name}",
@@ -150,14 +150,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="svu-") as tmp:
         work = Path(tmp)
         with EmbeddedMongo(work / "mongo") as mongo:
-            ray_state = local.start(work / "ray", nodes=1, cpus=os.cpu_count() or 2)
+            ray_state = local_ray.start(work / "ray", nodes=1, cpus=os.cpu_count() or 2)
             try:
                 for name in ("uvicorn", "serve"):
                     env = api_env(name, work, mongo.url, ray_state)
                     results[name] = measure(name, env, args.procs, args.seats, args.seconds, work)
                     print(name, json.dumps(results[name]), flush=True)
             finally:
-                local.stop(work / "ray")
+                local_ray.stop(work / "ray")
     RESULTS.write_text(
         json.dumps(
             {

@@ -19,7 +19,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cluster import inspect, local, rebalance
+from actors import local_ray
+from actors.local_ray import LocalRayError
+from cluster import inspect, rebalance
 from cluster.connect import CliError, one_line, ray_session
 from cluster.status import collect, render
 
@@ -42,7 +44,7 @@ def one_line_errors[F: Callable[..., Any]](command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except CliError as exc:
+        except (CliError, LocalRayError) as exc:
             err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.code) from None
         except (typer.Exit, typer.Abort):
@@ -144,9 +146,9 @@ def start_local(
     directory: LocalDir = None,
 ) -> None:
     """A multi-node Ray cluster on this machine; prints the environment to use it."""
-    state = local.start(_local_dir(directory), nodes, cpus)
+    state = local_ray.start(_local_dir(directory), nodes, cpus)
     err.print(f"{nodes} node(s) up at {state['address']} (token auth on). Use it with:")
-    for key, value in local.driver_env(state).items():
+    for key, value in local_ray.driver_env(state).items():
         print(f"export {key}={value}")  # stdout: eval "$(ticketing cluster start-local)"
 
 
@@ -154,7 +156,7 @@ def start_local(
 @one_line_errors
 def stop_local(directory: LocalDir = None) -> None:
     """Stop the cluster that start-local started (and only it)."""
-    stopped = local.stop(_local_dir(directory))
+    stopped = local_ray.stop(_local_dir(directory))
     out.print(f"stopped {stopped} node(s)")
 
 

@@ -1,4 +1,5 @@
-"""What is where: the cluster's nodes and the inventory actors of one namespace.
+"""What is where: the cluster's nodes (``actors.ray_nodes``) and the inventory actors
+of one namespace.
 
 Placement and state come from Ray's state API (``ray.util.state.list_actors``),
 which needs the dashboard; without one (``--include-dashboard=false``) they come
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import ray
 
-from actors.config import ROLE_LABEL, actor_name
+from actors.config import actor_name
+from actors.ray_nodes import Node
+from actors.ray_nodes import host_nodes as host_nodes  # the CLI's modules read them here
+from actors.ray_nodes import nodes as nodes
 from cluster.connect import CliError
 
 log = logging.getLogger(__name__)
@@ -25,53 +29,11 @@ _LIVE_FIRST = {"ALIVE": 0, "RESTARTING": 1, "PENDING_CREATION": 2, "DEPENDENCIES
 
 
 @dataclass(frozen=True, slots=True)
-class Node:
-    node_id: str
-    address: str
-    alive: bool
-    resources: dict[str, float] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def role(self) -> str | None:
-        """``ticketing.io/role``: head, inventory or driver (ray-cluster.yaml, KubeRay)."""
-        return self.labels.get(ROLE_LABEL)
-
-    def can_host(self, needs: dict[str, float]) -> bool:
-        """Whether this node offers the custom resources an actor was created with."""
-        return self.alive and all(self.resources.get(k, 0.0) >= v for k, v in needs.items())
-
-
-@dataclass(frozen=True, slots=True)
 class ActorRow:
     stream: str
     actor_id: str
     state: str  # ALIVE, RESTARTING, PENDING_CREATION, DEAD, ...
     node_id: str | None
-
-
-def nodes() -> list[Node]:
-    """Every node Ray knows of, alive or dead (a dead one stays listed for a while)."""
-    found = {}
-    for n in ray.nodes():
-        node = Node(
-            n["NodeID"],
-            n["NodeManagerAddress"],
-            bool(n["Alive"]),
-            dict(n["Resources"]),
-            dict(n.get("Labels") or {}),
-        )
-        if node.node_id not in found or node.alive:
-            found[node.node_id] = node
-    return sorted(found.values(), key=lambda n: (not n.alive, n.node_id))
-
-
-def host_nodes(known: list[Node]) -> list[Node]:
-    """Alive nodes that should host inventory actors: those labelled for it when the
-    cluster has any (ray-cluster.yaml, KubeRay); else any but drivers' nodes, which
-    come and go with API replicas."""
-    alive = [n for n in known if n.alive]
-    return [n for n in alive if n.role == "inventory"] or [n for n in alive if n.role != "driver"]
 
 
 def find_node(query: str, known: list[Node]) -> Node:

@@ -9,8 +9,8 @@ from fastapi import Path as PathParam
 
 from api.deps import Accounts, AdminUser, AuditTrail, Placement
 from api.pagination import Cursor, Limit
-from api.schemas.web import PlacementPage
 from contexts.auth.user_schemas import RolesUpdate, UserPage, UserPublic
+from contexts.catalog.placement_schemas import PlacementPage
 from contexts.organisers.audit_schemas import AuditPage
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])

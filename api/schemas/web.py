@@ -1,5 +1,5 @@
-"""Shapes of what the web pages read besides the public API: their configuration and
-the admin's view of inventory actor placement."""
+"""Shapes of what the web pages read besides the public API: their configuration (the
+admin's view of actor placement is ``contexts.catalog.placement_schemas``)."""
 
 from __future__ import annotations
 
@@ -11,44 +11,3 @@ class WebConfig(BaseModel):
 
     stripe_js_url: str = Field(description="Stripe.js (locally: localstripe's stand-in).")
     stripe_publishable_key: str
-
-
-class ActorPlacement(BaseModel):
-    """One inventory actor (or a sharded event's quota ledger) and where it runs."""
-
-    stream: str = Field(description="`<event>` or `<event>#<shard>`.")
-    kind: str = Field(description="`inventory`, or `limits` (a sharded event's quota ledger).")
-    node_id: str | None
-    ready: bool
-    draining: bool = False
-    seq: int
-    durable_seq: int
-    inflight: int = 0
-    outbox_lag: int | None = None
-
-
-class EventPlacement(BaseModel):
-    """A published event's actors; ``error`` when they did not answer."""
-
-    event_id: str
-    title: str
-    actors: list[ActorPlacement]
-    error: str | None = None
-
-
-class NodePlacement(BaseModel):
-    """A Ray node and how many of the listed actors it hosts."""
-
-    node_id: str
-    address: str
-    alive: bool
-    role: str | None = Field(None, description="Its `ticketing.io/role`: head, inventory, driver.")
-    actors: int
-
-
-class PlacementPage(BaseModel):
-    """One page of published events with their actors, and every Ray node."""
-
-    nodes: list[NodePlacement]
-    events: list[EventPlacement]
-    next_cursor: str | None = Field(None, description="Opaque; null on the last page.")

@@ -12,9 +12,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from actors.ray_nodes import nodes as ray_nodes  # the operators' CLI reads nodes the same way
 from actors.router import InventoryRouter
-from api.schemas.web import ActorPlacement, EventPlacement, NodePlacement, PlacementPage
-from cluster.inspect import nodes as ray_nodes  # the operators' CLI reads nodes the same way
+from contexts.catalog.placement_schemas import (
+    ActorPlacement,
+    EventPlacement,
+    NodePlacement,
+    PlacementPage,
+)
 from contexts.catalog.schemas import EventPublic
 from contexts.catalog.search import EventQuery, EventSearch
 from contexts.shared.principal import Principal

@@ -4,9 +4,8 @@ remove members. Every change is audited (``member.*``, ``organiser.create``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from contexts.auth.users_store import UsersRepository
 from contexts.catalog.errors import ConcurrentUpdate
 from contexts.catalog.rules import now_ms
 from contexts.organisers.access import OrganiserAccess
@@ -24,6 +23,22 @@ from contexts.shared.errors import Conflict, Invalid, NotFound
 from contexts.shared.principal import Principal
 
 type Members = list[dict[str, Any]]
+
+
+class Account(Protocol):
+    """An account as a team sees it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+
+
+class Accounts(Protocol):
+    """The accounts a team is made of (the auth context's users store implements it)."""
+
+    async def by_id(self, user_id: str) -> Account | None: ...
+    async def by_email(self, email: str) -> Account | None: ...
 
 
 def present(doc: dict[str, Any]) -> OrganiserPublic:
@@ -44,7 +59,7 @@ def _ordered(permissions: list[str]) -> list[str]:
 class OrganiserService:
     """Team management needs ``manage_team`` in the organiser (or admin)."""
 
-    def __init__(self, access: OrganiserAccess, users: UsersRepository, audit: AuditLog) -> None:
+    def __init__(self, access: OrganiserAccess, users: Accounts, audit: AuditLog) -> None:
         self.access, self.repo, self.users, self.audit = access, access.organisers, users, audit
 
     async def create(self, user: Principal, body: OrganiserCreate) -> OrganiserPublic:

@@ -15,13 +15,42 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from contexts.shared.settings import Settings
+from pydantic.fields import FieldInfo
 
-type Check = Callable[["Settings"], Iterator[str]]
+from contexts.shared.signing_key import parse_private_key
+
+
+class Checked(Protocol):
+    """What the checks read of ``contexts.shared.settings.Settings``, whose validator runs
+    them: a port, so that the two modules do not import each other."""
+
+    model_fields: ClassVar[dict[str, FieldInfo]]  # the defaults, to tell them apart
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]: ...
+    @property
+    def env(self) -> str: ...
+    @property
+    def jwt_secret(self) -> str: ...
+    @property
+    def metrics_token(self) -> str | None: ...
+    @property
+    def ticket_signing_key(self) -> str | None: ...
+    @property
+    def dev_servers(self) -> bool: ...
+    @property
+    def mongodb_url(self) -> str | None: ...
+    @property
+    def amqp_url(self) -> str | None: ...
+    @property
+    def cors_origins(self) -> list[str]: ...
+    @property
+    def forwarded_allow_ips(self) -> str: ...
+
+
+type Check = Callable[[Checked], Iterator[str]]
 PLACEHOLDER = re.compile(r"change[-_. ]?me|replace[-_. ]?me|fill[-_. ]?me", re.I)
 # Words of the development values (and of obviously made-up ones) inside a secret.
 NOT_SECRET = re.compile(r"development|insecure|dummy|example|placeholder|secret", re.I)
@@ -38,11 +67,11 @@ def _random_enough(value: str, length: int) -> bool:
     return len(value) >= length and len(set(value)) >= 12 and not NOT_SECRET.search(value)
 
 
-def _default(settings: Settings, name: str) -> bool:
+def _default(settings: Checked, name: str) -> bool:
     return bool(getattr(settings, name) == type(settings).model_fields[name].default)
 
 
-def placeholders(settings: Settings) -> Iterator[str]:
+def placeholders(settings: Checked) -> Iterator[str]:
     """No text setting may still hold an example's placeholder (in a URL's password too).
     A development default is reported by the checks below, as such."""
     for name, value in settings:
@@ -53,7 +82,7 @@ def placeholders(settings: Settings) -> Iterator[str]:
             yield f"{name.upper()}: still a placeholder (an example's CHANGE-ME value)"
 
 
-def secrets(settings: Settings) -> Iterator[str]:
+def secrets(settings: Checked) -> Iterator[str]:
     for name in ("jwt_secret", *SHAPES):
         if _default(settings, name):
             yield f"{name.upper()}: still the development value: set a real one"
@@ -70,15 +99,13 @@ def secrets(settings: Settings) -> Iterator[str]:
     if not settings.ticket_signing_key:
         yield "TICKET_SIGNING_KEY: must be set (an Ed25519 PEM or base64 32-byte seed)"
     else:
-        from contexts.tickets.signer import parse_private_key  # late: it imports us
-
         try:
             parse_private_key(settings.ticket_signing_key)
         except ValueError:
             yield "TICKET_SIGNING_KEY: not an Ed25519 PEM key or base64 32-byte seed"
 
 
-def stand_ins(settings: Settings) -> Iterator[str]:
+def stand_ins(settings: Checked) -> Iterator[str]:
     if settings.dev_servers:
         yield "DEV_SERVERS: must be false (it starts local SMTP and localstripe)"
     if not settings.mongodb_url:
@@ -92,7 +119,7 @@ def stand_ins(settings: Settings) -> Iterator[str]:
             yield f"{name.upper()}: must be an https URL of a real host"
 
 
-def http_edges(settings: Settings) -> Iterator[str]:
+def http_edges(settings: Checked) -> Iterator[str]:
     if "*" in settings.cors_origins or "null" in settings.cors_origins:
         yield "CORS_ORIGINS: '*' and 'null' are refused (credentials are allowed)"
     elif bad := [o for o in settings.cors_origins if urlsplit(o).scheme != "https"]:
@@ -120,7 +147,7 @@ def proxy_problems(value: str) -> list[str]:
     return [f"FORWARDED_ALLOW_IPS: not an IP or network: {', '.join(bad)}"] if bad else []
 
 
-def problems(settings: Settings) -> list[str]:
+def problems(settings: Checked) -> list[str]:
     """Everything wrong with ``settings``: production checks when ``ENV=production``."""
     found = proxy_problems(settings.forwarded_allow_ips)
     if settings.env == "production":

@@ -9,13 +9,13 @@ ticket used with a conditional update: of two concurrent scans, one wins.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from contexts.orders.store import OrdersRepository, now
 from contexts.organisers.access import OrganiserAccess
+from contexts.shared.clock import now
 from contexts.shared.errors import Conflict, Forbidden, Invalid, NotFound
 from contexts.shared.pagination import InvalidCursor, decode_cursor, encode_cursor
 from contexts.shared.principal import Principal
@@ -24,6 +24,24 @@ from contexts.tickets.schemas import CheckInCreate, CheckInPublic, TicketPage, T
 from contexts.tickets.signer import InvalidQr, TicketSigner
 from contexts.tickets.states import VOID, TicketState, ticket_state, void_detail
 from contexts.tickets.transfer_rules import holder_of, qr_version, version_of
+
+
+class TicketOrders(Protocol):
+    """The orders a ticket lives in (the orders context's store implements it): its reads
+    and the one write the door makes, so tickets never touch the orders' collection."""
+
+    async def get(self, order_id: str, light: bool = False) -> dict[str, Any] | None:
+        """One order (``light``: without what a ticket read does not need)."""
+
+    async def with_tickets(
+        self, user_id: str, after: dict[str, Any] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """A user's orders holding a ticket of theirs, newest first, from ``after``."""
+
+    async def check_in(
+        self, order_id: ObjectId, ticket_id: str, at: datetime, version: int = 0
+    ) -> bool:
+        """Mark the ticket used; False if it already was or was transferred meanwhile."""
 
 
 def present(order: dict[str, Any], ticket: dict[str, Any], state: TicketState) -> TicketPublic:
@@ -58,7 +76,7 @@ class TicketService:
 
     def __init__(
         self,
-        orders: OrdersRepository,
+        orders: TicketOrders,
         catalog: Any,
         signer: TicketSigner,
         access: OrganiserAccess | None = None,

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contexts.shared.settings import Settings
+from contexts.shared.signing_key import parse_private_key
 
 KEY_FILE = "ticket_signing_key.pem"
 QR_VERSION = 1
@@ -44,23 +45,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def parse_private_key(value: str) -> Ed25519PrivateKey:
-    """A PEM Ed25519 private key, or the base64 of its 32-byte seed."""
-    text = value.strip()
-    if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_private_key(text.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("TICKET_SIGNING_KEY must be an Ed25519 private key")
-        return key
-    try:
-        seed = base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
-        raise ValueError("TICKET_SIGNING_KEY is neither PEM nor base64") from exc
-    if len(seed) != 32:
-        raise ValueError("TICKET_SIGNING_KEY seed must be 32 bytes")
-    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 def _pem(key: Ed25519PrivateKey) -> bytes:

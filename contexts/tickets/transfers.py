@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from contexts.orders.store import now
+from contexts.shared.clock import now
 from contexts.shared.errors import ApiError, Conflict, Invalid, NotFound
 from contexts.shared.messages import TICKET_TRANSFERRED
 from contexts.shared.principal import Principal

@@ -13,7 +13,7 @@ import ray
 from ray.cluster_utils import Cluster
 
 from actors.config import ROLE_LABEL
-from cluster.local import free_port
+from actors.local_ray import free_port
 from tests.faults.audit import audit
 from tests.faults.conftest import CHECKED, Rig, seat_pool
 from tests.faults.load import Ledger, run_buyers

@@ -20,8 +20,8 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
+from actors.local_ray import free_port
 from actors.router import InventoryRouter
-from cluster.local import free_port
 from engine import HoldArea, HoldSeats
 from tests.integration import ray_support
 from tests.integration.ray_support import retrying, stop_local_ray

@@ -55,7 +55,8 @@ def test_a_rebalance_leaves_actors_where_nothing_else_can_host_them() -> None:
 
 
 def test_labelled_inventory_nodes_host_actors_and_driver_nodes_never_do() -> None:
-    from cluster.inspect import ROLE_LABEL, Node, host_nodes
+    from actors.config import ROLE_LABEL
+    from actors.ray_nodes import Node, host_nodes
 
     def node(name: str, role: str | None, alive: bool = True) -> Node:
         return Node(name, "10.0.0.1", alive, {"CPU": 1}, {ROLE_LABEL: role} if role else {})

@@ -1,4 +1,5 @@
-"""A multi-node Ray cluster on this one machine, for trials of drain and rebalance.
+"""A Ray cluster of N nodes on this one machine: ``make run``'s single-node head
+(``api.localray``) and ``ticketing cluster start-local``'s trials of drain and rebalance.
 
 ``start`` runs one ``ray start --head --block`` and N-1 ``ray start --address
 --block`` processes, each in a session of its own so that ``stop`` ends exactly
@@ -29,9 +30,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cluster.connect import CliError
-
 START_TIMEOUT_S = 90.0
+
+
+class LocalRayError(Exception):
+    """A local cluster that cannot start or stop: ``message`` is one line for an operator
+    (the CLI prints it as its own errors), ``code`` the exit status."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 def free_port() -> int:
@@ -76,10 +85,10 @@ def _started(pid: int, log: Path) -> bool:
     while time.monotonic() < deadline:
         if "Ray runtime started" in log.read_text(errors="replace"):
             return True
-        if not _alive(pid):
+        if not group_alive(pid):
             return False
         time.sleep(0.5)
-    raise CliError(f"a node did not start in {START_TIMEOUT_S:.0f} s (log: {log})")
+    raise LocalRayError(f"a node did not start in {START_TIMEOUT_S:.0f} s (log: {log})")
 
 
 def _start_node(
@@ -97,14 +106,16 @@ def _start_node(
             return
         state["pids"].remove(pid)
     tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
-    raise CliError(f"a node failed to start: {tail[0]} (log: {log}; stop-local cleans up)")
+    raise LocalRayError(f"a node failed to start: {tail[0]} (log: {log}; stop-local cleans up)")
 
 
 def start(directory: Path, nodes: int, cpus: int) -> dict[str, Any]:
     """Start the cluster; its state (address, token path, process ids) is saved."""
     state_file = directory / "cluster.json"
     if state_file.exists():
-        raise CliError(f"a local cluster is already recorded in {state_file}: stop-local first")
+        raise LocalRayError(
+            f"a local cluster is already recorded in {state_file}: stop-local first"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     token_path = directory / "auth_token"
     token_path.write_text(secrets.token_hex(32))
@@ -165,33 +176,34 @@ def _wait_nodes(state: dict[str, Any], count: int) -> None:
         [sys.executable, "-c", _WAIT_NODES, *args], env=env, capture_output=True, check=False
     )
     if done.returncode != 0:
-        raise CliError(f"the {count} nodes did not all join: see the logs in {state['dir']}")
+        raise LocalRayError(f"the {count} nodes did not all join: see the logs in {state['dir']}")
 
 
 def stop(directory: Path, grace_s: float = 20.0) -> int:
     """End the recorded cluster's processes; how many process groups were ended."""
     state_file = directory / "cluster.json"
     if not state_file.exists():
-        raise CliError(f"no local cluster recorded in {directory} (nothing to stop)")
+        raise LocalRayError(f"no local cluster recorded in {directory} (nothing to stop)")
     state = json.loads(state_file.read_text())
-    groups = [pid for pid in state["pids"] if _signal_group(pid, signal.SIGTERM)]
+    groups = [pid for pid in state["pids"] if signal_group(pid, signal.SIGTERM)]
     deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and any(_alive(g) for g in groups):
+    while time.monotonic() < deadline and any(group_alive(g) for g in groups):
         time.sleep(0.25)
     for group in groups:
-        _signal_group(group, signal.SIGKILL)  # whatever ignored the graceful stop
+        signal_group(group, signal.SIGKILL)  # whatever ignored the graceful stop
     shutil.rmtree(state["temp_dir"], ignore_errors=True)
     state_file.unlink()
     return len(groups)
 
 
-def _alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
+    """Whether the process group we started still has a process."""
     with contextlib.suppress(ChildProcessError):  # reap it if this process started it
         os.waitpid(pgid, os.WNOHANG)
-    return _signal_group(pgid, 0)
+    return signal_group(pgid, 0)
 
 
-def _signal_group(pgid: int, sig: int) -> bool:
+def signal_group(pgid: int, sig: int) -> bool:
     """Send ``sig`` to the process group we started; False if it is gone."""
     try:
         os.killpg(pgid, sig)
