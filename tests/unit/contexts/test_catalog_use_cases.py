@@ -72,7 +72,7 @@ async def test_only_who_manages_the_event_defines_codes(service: PromoService) -
         await service.create(OTHER, "e2", code())
     await service.create(OWNER, "e1", code())
     with pytest.raises(Forbidden):
-        await service.update(OTHER, "e1", "EARLY20", PromoUpdate(disabled=True))
+        await service.update(OTHER, "e1", "EARLY20", PromoUpdate.model_validate({"disabled": True}))
 
 
 async def test_an_unknown_tier_is_refused(service: PromoService) -> None:
@@ -88,7 +88,7 @@ async def test_resolve_checks_existence_window_and_disabled(service: PromoServic
     await service.create(OWNER, "e1", code("OVER", valid_from=past - timedelta(days=1),
                                            valid_until=past))  # fmt: skip
     await service.create(OWNER, "e1", code("OFF"))
-    await service.update(OWNER, "e1", "off", PromoUpdate(disabled=True))
+    await service.update(OWNER, "e1", "off", PromoUpdate.model_validate({"disabled": True}))
     for name, refusal in (("NOPE", PromoUnknown), ("LATER", PromoNotYetValid),
                           ("OVER", PromoExpired), ("OFF", PromoDisabled)):  # fmt: skip
         with pytest.raises(refusal):
@@ -112,24 +112,31 @@ async def test_update_refuses_a_window_that_ends_before_it_starts(service: Promo
     await service.create(OWNER, "e1", code(valid_until=NOW + timedelta(days=2)))
     with pytest.raises(Invalid) as refused:
         await service.update(
-            OWNER, "e1", "EARLY20", PromoUpdate(valid_from=NOW + timedelta(days=3))
+            OWNER,
+            "e1",
+            "EARLY20",
+            PromoUpdate.model_validate({"valid_from": NOW + timedelta(days=3)}),
         )
     assert refused.value.code == "invalid_window"
     with pytest.raises(NotFound):
-        await service.update(OWNER, "e1", "NOPE", PromoUpdate(disabled=True))
+        await service.update(OWNER, "e1", "NOPE", PromoUpdate.model_validate({"disabled": True}))
 
 
 async def test_update_audits_only_what_changed(
     service: PromoService, parts: tuple[FakePromoDefinitions, FakeManagedEvents, FakeUseCounts]
 ) -> None:
     await service.create(OWNER, "e1", code(max_uses=5))
-    changed = await service.update(OWNER, "e1", "early20", PromoUpdate(max_uses=None))
+    changed = await service.update(
+        OWNER, "e1", "early20", PromoUpdate.model_validate({"max_uses": None})
+    )
     assert changed.max_uses is None
     entry = parts[1].audit.entries[-1]
     assert (entry.action, entry.before, set(entry.after or {})) == (
         "promo_code.update", {"max_uses": 5}, {"max_uses", "updated_at"},
     )  # fmt: skip
-    await service.update(OWNER, "e1", "EARLY20", PromoUpdate())  # nothing to change
+    await service.update(
+        OWNER, "e1", "EARLY20", PromoUpdate.model_validate({})
+    )  # nothing to change
     assert len(parts[1].audit.entries) == 2
 
 

@@ -133,7 +133,9 @@ async def test_a_presale_code_opens_the_sale_early() -> None:
 
 async def test_codes_the_service_cannot_honour_are_refused() -> None:
     world = World(Event("e1", OWNER.id))
-    body = ReserveCreate(event_id="e1", area="FLOOR", quantity=1, promo_code="TEN")
+    body = ReserveCreate.model_validate(
+        {"event_id": "e1", "area": "FLOOR", "quantity": 1, "promo_code": "TEN"}
+    )
     with pytest.raises(Invalid) as no_promos:
         await world.service.reserve(ANN, "10.0.0.1", body, None)
     world.holds.stock["e1"].sharded = True

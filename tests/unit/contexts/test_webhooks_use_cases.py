@@ -58,7 +58,7 @@ async def test_only_who_manages_the_event_subscribes_to_it(service: WebhookServi
 async def test_an_unsafe_url_is_refused_before_any_lookup(repo: FakeSubscriptions) -> None:
     service = WebhookService(repo, FakeEventOwners(), production=True)
     with pytest.raises(Invalid) as refused:
-        await service.create(OWNER, WebhookCreate(url="http://127.0.0.1:9/x"))
+        await service.create(OWNER, WebhookCreate.model_validate({"url": "http://127.0.0.1:9/x"}))
     assert refused.value.code == "unsafe_url" and repo.subscriptions == {}
 
 
