@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
-from actors.router import InventoryRouter
+from contexts.catalog.promo_ports import ManagedEvents, PromoDefinitions, UseCounts
 from contexts.catalog.promo_schemas import PromoCreate, PromoPublic, PromoUpdate
 from contexts.catalog.promos_store import PromoExists, PromosRepo
 from contexts.catalog.rules import now_ms, to_ms
@@ -82,7 +82,7 @@ def present(doc: dict[str, Any], uses: dict[str, int] | None) -> PromoPublic:
 class PromoService:
     """Create, list and change an event's codes; resolve a code for a reservation."""
 
-    def __init__(self, repo: PromosRepo, events: Any, router: InventoryRouter) -> None:
+    def __init__(self, repo: PromoDefinitions, events: ManagedEvents, router: UseCounts) -> None:
         self.repo = repo
         self.events = events  # the catalog's EventService: who may manage an event
         self.router = router

@@ -13,13 +13,11 @@ from typing import Any, Protocol
 
 from actors.errors import InventoryNotFoundError
 from actors.refs import Held, HoldRef
-from actors.router import InventoryRouter
 from contexts.catalog.rules import can_see
 from contexts.reservations.schemas import Money, ReservationPublic, ReserveCreate
 from contexts.shared.errors import Conflict, Invalid, NotFound
 from contexts.shared.metrics import RESERVE_OUTCOMES
 from contexts.shared.principal import Principal
-from contexts.shared.ratelimit import RateLimiter
 from contexts.shared.settings import Settings
 from engine import (
     HoldArea,
@@ -107,14 +105,42 @@ class PromoCodes(Protocol):
     async def resolve(self, event_id: str, code: str, now: datetime) -> tuple[Promo, bool]: ...
 
 
+class Planned(Protocol):
+    """How an event is laid out (``actors.router.Route``): ``plan`` None if unsharded."""
+
+    @property
+    def plan(self) -> object | None: ...
+
+
+class Holds(Protocol):
+    """The inventory (``actors.router.InventoryRouter``): engine errors refuse a hold;
+    ``release`` raises ``HoldNotFoundError`` for another ``customer``'s hold."""
+
+    async def hold(
+        self, event_id: str, command: HoldSeats | HoldBestAvailable | HoldArea
+    ) -> Held: ...
+
+    async def route(self, event_id: str) -> Planned: ...
+
+    async def hold_view(self, ref: HoldRef) -> dict[str, Any] | None: ...
+
+    async def release(self, ref: HoldRef, customer: str | None = None) -> object: ...
+
+
+class Limiter(Protocol):
+    """Rate limits (``contexts.shared.ratelimit.RateLimiter``): raises when over."""
+
+    async def check(self, scope: str, key: str, per_minute: int) -> None: ...
+
+
 class ReservationService:
     """Reserve, read and release holds on behalf of a caller."""
 
     def __init__(
         self,
-        router: InventoryRouter,
+        router: Holds,
         catalog: SaleCatalog,
-        limiter: RateLimiter,
+        limiter: Limiter,
         settings: Settings,
         gate: Admissions | None = None,
     ) -> None:

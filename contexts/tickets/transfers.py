@@ -12,18 +12,65 @@ broker is down, and then nobody is emailed.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from contexts.shared.clock import now
 from contexts.shared.errors import ApiError, Conflict, Invalid, NotFound
 from contexts.shared.messages import TICKET_TRANSFERRED
 from contexts.shared.principal import Principal
-from contexts.tickets.signer import TicketSigner
 from contexts.tickets.transfer_rules import check_transferable, holder_of, version_of
 from contexts.tickets.transfer_schemas import TicketTransferCreate, TicketTransferPublic
-from contexts.tickets.transfers_store import TicketTransfers
 
 log = logging.getLogger(__name__)
+
+
+class Tickets(Protocol):
+    """Finds a ticket (``contexts.tickets.service.TicketService``): (order, ticket), or
+    ``NotFound``."""
+
+    async def find(self, ticket_id: str) -> tuple[dict[str, Any], dict[str, Any]]: ...
+
+
+class Moves(Protocol):
+    """The conditional write (``contexts.tickets.transfers_store.TicketTransfers``)."""
+
+    async def move(
+        self, order_id: Any, ticket_id: str, version: int, to_user: str, qr: str,
+        record: dict[str, Any],
+    ) -> bool: ...  # fmt: skip
+
+
+class Events(Protocol):
+    """An event's document (``contexts.catalog.events_store.EventsRepo``)."""
+
+    async def get(self, event_id: str) -> dict[str, Any] | None: ...
+
+
+class Account(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+
+class Accounts(Protocol):
+    """Accounts by email (``contexts.auth.users_store.UsersRepository``)."""
+
+    async def by_email(self, email: str) -> Account | None: ...
+
+
+class Signer(Protocol):
+    """Signs a QR payload (``contexts.tickets.signer.TicketSigner``)."""
+
+    def sign(self, claims: dict[str, Any]) -> str: ...
+
+
+class Publisher(Protocol):
+    """The bus (``contexts.shared.publisher.EventsPublisher``); raises ``ApiError``
+    (``BrokerUnavailable``) when a message is not confirmed."""
+
+    async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...
 
 
 class TransferService:
@@ -31,12 +78,12 @@ class TransferService:
 
     def __init__(
         self,
-        tickets: Any,  # contexts.tickets.service.TicketService: finds a ticket by id
-        transfers: TicketTransfers,
-        events: Any,  # contexts.catalog.events_store.EventsRepo
-        users: Any,  # contexts.auth.users_store.UsersRepository
-        signer: TicketSigner,
-        publisher: Any = None,  # contexts.shared.publisher.EventsPublisher
+        tickets: Tickets,
+        transfers: Moves,
+        events: Events,
+        users: Accounts,
+        signer: Signer,
+        publisher: Publisher | None = None,
     ) -> None:
         self.tickets, self.transfers, self.events = tickets, transfers, events
         self.users, self.signer, self.publisher = users, signer, publisher

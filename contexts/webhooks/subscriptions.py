@@ -22,8 +22,26 @@ from contexts.webhooks.schemas import (
     WebhookPublic,
 )
 from contexts.webhooks.signing import new_secret
-from contexts.webhooks.store import WebhooksRepository, oid
+from contexts.webhooks.store import oid
 from contexts.webhooks.urls import UnsafeUrl, check_url
+
+
+class Subscriptions(Protocol):
+    """The store this use case writes (``contexts.webhooks.store.WebhooksRepository``)."""
+
+    async def create(self, fields: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def get(self, subscription_id: str) -> dict[str, Any] | None: ...
+
+    async def page_of_owner(
+        self, owner_id: str | None, before: ObjectId | None, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def deactivate(self, subscription: dict[str, Any]) -> None: ...
+
+    async def page_of_deliveries(
+        self, subscription_id: ObjectId, before: ObjectId | None, limit: int
+    ) -> list[dict[str, Any]]: ...
 
 
 class EventOwners(Protocol):
@@ -63,7 +81,7 @@ class WebhookService:
     """Subscriptions of the calling organiser (admins see and manage any)."""
 
     def __init__(
-        self, repo: WebhooksRepository, catalog: EventOwners, production: bool, access: Any = None
+        self, repo: Subscriptions, catalog: EventOwners, production: bool, access: Any = None
     ) -> None:
         self.repo, self.catalog, self.production = repo, catalog, production
         self.access = access  # contexts.organisers.access.OrganiserAccess, when present
