@@ -15,16 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo.errors import ServerSelectionTimeoutError
 
-from actors.errors import InventoryUnavailableError
 import contexts
+from actors.errors import InventoryUnavailableError
 from api.main import create_app
 from api.problems import REFUSAL_STATUS
 from contexts.auth.errors import EmailTaken, InvalidToken
 from contexts.orders.stripe_webhook import InvalidSignature
 from contexts.shared.errors import KINDS, NotFound, RateLimited, Refusal
 from contexts.shared.publisher import BrokerUnavailable
-from contexts.waiting_room.errors import UnknownAccounts
 from contexts.shared.settings import Settings
+from contexts.waiting_room.errors import UnknownAccounts
 from engine import LimitExceededError, SeatUnavailableError, SoldOutError
 
 PROBLEM = "application/problem+json"
@@ -173,11 +173,26 @@ def test_no_module_of_the_core_speaks_http_status_or_headers() -> None:
             elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 assert not {k.arg for k in node.exc.keywords} & HTTP_ATTRIBUTES, where
             elif isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    for target in item.targets if isinstance(item, ast.Assign) else ():
-                        elts = target.elts if isinstance(target, ast.Tuple) else [target]
-                        names = {getattr(e, "id", None) for e in elts}
-                        assert not names & HTTP_ATTRIBUTES, where
+                for name, value in _class_assignments(node):
+                    # ``status = 404`` or ``headers = {...}``; ``status = retrieve`` (an
+                    # alias of a method) is no HTTP.
+                    http = isinstance(value, ast.Dict) or (
+                        isinstance(value, ast.Constant) and isinstance(value.value, int)
+                    )
+                    assert not (name in HTTP_ATTRIBUTES and http), (*where, node.name, name)
+
+
+def _class_assignments(node: ast.ClassDef) -> list[tuple[str, ast.expr]]:
+    """(name, value) of each class-level ``name = value``, tuples unpacked."""
+    found = []
+    for item in node.body:
+        for target in item.targets if isinstance(item, ast.Assign) else ():
+            if isinstance(target, ast.Tuple) and isinstance(item.value, ast.Tuple):
+                pairs = zip(target.elts, item.value.elts, strict=False)
+            else:
+                pairs = zip([target], [item.value], strict=True)
+            found += [(t.id, v) for t, v in pairs if isinstance(t, ast.Name)]
+    return found
 
 
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
