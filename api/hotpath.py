@@ -33,7 +33,7 @@ from actors import stagestats
 from contexts.catalog.promos import promo_service
 from contexts.reservations.schemas import ReserveCreate
 from contexts.reservations.service import ReservationService
-from contexts.shared.errors import ApiError
+from contexts.shared.errors import Refusal
 from contexts.waiting_room.admission import AdmissionGate
 from contexts.waiting_room.context import queue_context
 
@@ -122,7 +122,7 @@ class ReserveFastPath:
         try:
             reserve = ReserveCreate.model_validate_json(body)
             user = scope["app"].state.container.tokens.principal(token)
-        except (ValidationError, ApiError, ValueError):
+        except (ValidationError, Refusal, ValueError):
             return None
         return user, reserve, key, admission
 

@@ -1,6 +1,7 @@
 """RFC 9457 problem details: every error leaves the API as `application/problem+json`."""
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
-from contexts.shared.errors import ApiError
+from contexts.shared.errors import Kind, Refusal
 from engine import (
     AccessCodeRequiredError,
     HoldAlreadySoldError,
@@ -162,11 +163,34 @@ INVENTORY_STATUS: dict[type[Exception], tuple[int, str]] = {
 }
 
 
-async def _api_error(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, ApiError)
-    return problem(
-        request, exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **exc.extra
-    )
+# The core's refusals by kind: (status, title). The only place a kind becomes HTTP.
+REFUSAL_STATUS: dict[Kind, tuple[int, str]] = {
+    "malformed": (400, "Bad Request"),
+    "unauthorized": (401, "Unauthorized"),
+    "forbidden": (403, "Forbidden"),
+    "not_found": (404, "Not Found"),
+    "conflict": (409, "Conflict"),
+    "invalid": (422, "Unprocessable Content"),
+    "rate_limited": (429, "Too Many Requests"),
+    "unavailable": (503, "Service Unavailable"),
+}
+
+
+def refusal_headers(exc: Refusal) -> dict[str, str] | None:
+    """HTTP-only headers of a refusal: the challenge of a 401, the delay as Retry-After."""
+    headers: dict[str, str] = {}
+    if exc.kind == "unauthorized":
+        headers["WWW-Authenticate"] = "Bearer"
+    if exc.retry_after_s is not None:
+        headers["Retry-After"] = str(math.ceil(exc.retry_after_s))
+    return headers or None
+
+
+async def _refusal(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, Refusal)
+    status, title = REFUSAL_STATUS[exc.kind]
+    headers = refusal_headers(exc)
+    return problem(request, status, exc.code, exc.detail, title=title, headers=headers, **exc.extra)
 
 
 async def _inventory_error(request: Request, exc: Exception) -> ProblemResponse:
@@ -215,7 +239,7 @@ async def _inventory_not_found(request: Request, exc: Exception) -> ProblemRespo
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the problem-details handlers on `app`."""
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(InventoryError, _inventory_error)
     app.add_exception_handler(InventoryUnavailableError, _inventory_unavailable)
     app.add_exception_handler(InventoryNotFoundError, _inventory_not_found)

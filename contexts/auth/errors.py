@@ -1,4 +1,4 @@
-"""The auth context's refusals, each a stable problem ``code`` (RFC 9457 via api.problems)."""
+"""The auth context's refusals, each a stable ``code`` (kinds become HTTP in api.problems)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The catalog's refusals, each a problem with a stable ``code`` (see api.problems)."""
+"""The catalog's refusals, each with a stable ``code`` (kinds become HTTP in api.problems)."""
 
 from __future__ import annotations
 

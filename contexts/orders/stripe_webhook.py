@@ -23,14 +23,14 @@ from contexts.orders.payment_schemas import WebhookReceipt
 from contexts.orders.settlement import Settlement
 from contexts.orders.store import OrdersRepository, parse_id
 from contexts.orders.stripe_gateway import Charge, InvalidWebhook, StripeGateway
-from contexts.shared.errors import ApiError
+from contexts.shared.errors import Malformed
 
 log = logging.getLogger(__name__)
 SUCCEEDED, FAILED = "payment_intent.succeeded", "payment_intent.payment_failed"
 
 
-class InvalidSignature(ApiError):
-    status, code, title = 400, "invalid_signature", "Bad Request"
+class InvalidSignature(Malformed):
+    code = "invalid_signature"
 
 
 async def reconcile(
@@ -40,7 +40,7 @@ async def reconcile(
     payload: bytes,
     signature: str | None,
 ) -> WebhookReceipt:
-    """Apply one webhook delivery; ``InvalidSignature`` (400) changes nothing."""
+    """Apply one webhook delivery; ``InvalidSignature`` changes nothing."""
     try:
         event = stripe.parse_webhook(payload, signature)
     except InvalidWebhook as exc:

@@ -12,18 +12,18 @@ from typing import Any
 
 from actors import telemetry
 from actors.publisher import ConfirmedPublisher
-from contexts.shared.errors import ApiError
+from contexts.shared.errors import Unavailable
 from contexts.shared.messages import app_message
 from workers.bus import EVENTS_EXCHANGE
 
 
-class BrokerUnavailable(ApiError):
+class BrokerUnavailable(Unavailable):
     """RabbitMQ is unreachable (or refused the message): the caller should retry."""
 
-    status, code, title = 503, "broker_unavailable", "Service Unavailable"
+    code = "broker_unavailable"
 
     def __init__(self, detail: str = "The message broker is unavailable; retry shortly.") -> None:
-        super().__init__(detail, headers={"Retry-After": "2"})
+        super().__init__(detail, retry_after_s=2)
 
 
 class EventsPublisher:

@@ -36,7 +36,7 @@ class _Lease:
 
 
 class RateLimiter:
-    """``await limiter.check(scope, key, per_minute)``: RateLimited (429) when over.
+    """``await limiter.check(scope, key, per_minute)``: ``RateLimited`` when over.
 
     ``namespace``: the Ray namespace of the shared actor; None keeps the buckets in
     this process (tools and tests that run one process).
@@ -52,7 +52,8 @@ class RateLimiter:
         self._leases: dict[Key, _Lease] = {}
 
     async def check(self, scope: str, key: str, per_minute: int) -> None:
-        """Take one token from the bucket of ``key``; 429 with Retry-After if none is left."""
+        """Take one token from the bucket of ``key``; ``RateLimited`` (with
+        ``retry_after_s``) if none is left."""
         if per_minute <= 0:
             return
         k, now = (scope, key), self.clock()

@@ -15,7 +15,7 @@ import logging
 from typing import Any, Protocol
 
 from contexts.shared.clock import now
-from contexts.shared.errors import ApiError, Conflict, Invalid, NotFound
+from contexts.shared.errors import Conflict, Invalid, NotFound, Refusal
 from contexts.shared.messages import TICKET_TRANSFERRED
 from contexts.shared.principal import Principal
 from contexts.tickets.transfer_rules import check_transferable, holder_of, version_of
@@ -67,7 +67,7 @@ class Signer(Protocol):
 
 
 class Publisher(Protocol):
-    """The bus (``contexts.shared.publisher.EventsPublisher``); raises ``ApiError``
+    """The bus (``contexts.shared.publisher.EventsPublisher``); raises a ``Refusal``
     (``BrokerUnavailable``) when a message is not confirmed."""
 
     async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...
@@ -131,5 +131,5 @@ class TransferService:
         message_id = f"{TICKET_TRANSFERRED}:{record['ticket_id']}:{record['version']}"
         try:
             await self.publisher.publish(TICKET_TRANSFERRED, body, message_id)
-        except ApiError:  # broker down: the transfer is done and stays done
+        except Refusal:  # broker down: the transfer is done and stays done
             log.warning("ticket.transferred not published", extra={"ticket": record["ticket_id"]})

@@ -1,7 +1,7 @@
-"""The waiting room's refusals on the API side, each a stable problem ``code``.
+"""The waiting room's refusals outside the engine, each with a stable ``code``.
 
 The queue's own refusals (closed, not invited, impossible settings) are engine
-errors; ``api.problems`` maps those with the inventory's.
+errors; ``api.problems`` maps those with the inventory's, and these by kind.
 """
 
 from __future__ import annotations

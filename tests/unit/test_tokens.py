@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from api.problems import refusal_headers
 from contexts.auth.errors import InvalidToken, TokenExpired
 from contexts.auth.tokens import REQUIRED_CLAIMS, TokenService
 from contexts.shared.errors import Unauthorized
@@ -54,8 +55,9 @@ def claims(**overrides: Any) -> dict[str, Any]:
 def refused(service: TokenService, token: str, code: str = "invalid_token") -> Unauthorized:
     with pytest.raises(Unauthorized) as info:
         service.principal(token)
-    assert info.value.code == code and info.value.status == 401
-    assert info.value.headers == {"WWW-Authenticate": "Bearer"}
+    assert info.value.code == code and info.value.kind == "unauthorized"
+    # The status and the WWW-Authenticate challenge are api.problems' (per kind).
+    assert refusal_headers(info.value) == {"WWW-Authenticate": "Bearer"}
     return info.value
 
 
