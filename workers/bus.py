@@ -22,6 +22,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 from prometheus_client import Counter
 
 from actors import spans, telemetry
+from contexts.shared.bus_codec import EVENTS_EXCHANGE, INVENTORY_EXCHANGE, PermanentError
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +32,11 @@ OUTCOMES = Counter(
     ["worker", "outcome"],
 )
 
-EVENTS_EXCHANGE = "ticketing.events"  # application events: payment.*, order.*, notify.*
-INVENTORY_EXCHANGE = "ticketing.inventory"  # the inventory actors' outbox
+# The exchanges' names and PermanentError live with the wire codec (contexts.shared.bus_codec),
+# which the core uses without importing this face.
 RETRY_EXCHANGE = "ticketing.retry"
 DEAD_EXCHANGE = "ticketing.dead"
 ATTEMPT_HEADER = "x-attempt"
-
-
-class PermanentError(Exception):
-    """A message that can never succeed (malformed, unknown reference): dead-letter it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,9 @@ from contexts.catalog.venues_store import VenuesRepo
 from contexts.organisers.access import OrganiserAccess
 from contexts.organisers.audit import NO_AUDIT, AuditEntry, AuditLog
 from contexts.shared.errors import Forbidden, NotFound
-from contexts.shared.messages import EVENT_CANCELLED
+from contexts.shared.messages import EventCancelled as CancelledMessage
 from contexts.shared.principal import Principal
+from contexts.shared.publisher import send
 from contexts.shared.settings import Settings
 from engine.venue import validate_terms
 
@@ -193,8 +194,8 @@ class EventService:
         the caller gets a retryable 503: the event stays cancelled, and cancelling again
         (idempotent) announces it."""
         event_id = str(doc["_id"])
-        body = {"event_id": event_id, "event_title": doc.get("title", "")}
-        await self.announcer.publish(EVENT_CANCELLED, body, f"{EVENT_CANCELLED}:{event_id}")
+        message = CancelledMessage(event_id, doc.get("title", ""))
+        await send(self.announcer, message, f"{message.KIND}:{event_id}")
         await self.events.update(event_id, {}, {"cancel_announced": True})
 
     async def _visible(self, user: Principal | None, event_id: str) -> dict[str, Any]:

@@ -18,8 +18,17 @@ from __future__ import annotations
 from typing import Any
 
 from contexts.orders.store import OrdersRepository
-from contexts.shared.messages import ORDER_CONFIRMED, ORDER_FAILED, ORDER_REFUNDED
-from contexts.shared.publisher import EventsPublisher
+from contexts.shared.messages import (
+    ORDER_CONFIRMED,
+    ORDER_FAILED,
+    ORDER_REFUNDED,
+    Message,
+    OrderConfirmed,
+    OrderFailed,
+    OrderRefunded,
+    TicketLine,
+)
+from contexts.shared.publisher import EventsPublisher, send
 
 ANNOUNCE = {"confirmed": ORDER_CONFIRMED, "failed": ORDER_FAILED, "refunded": ORDER_REFUNDED}
 
@@ -40,18 +49,22 @@ async def publish_outcome(publisher: EventsPublisher, order: dict[str, Any]) -> 
     """Publish ``order``'s (final) outcome, recorded or not yet; the message kind."""
     status = order["status"]
     kind = ANNOUNCE[status]
-    await publisher.publish(kind, outcome_body(kind, order), f"{order['_id']}:{status}")
+    await send(publisher, outcome(kind, order), f"{order['_id']}:{status}")
     return kind
 
 
-def outcome_body(kind: str, order: dict[str, Any]) -> dict[str, Any]:
-    """The message body, exactly as ``contexts.shared.messages`` defines it for ``kind``."""
+def outcome(kind: str, order: dict[str, Any]) -> Message:
+    """The ``order.*`` message of ``kind`` for ``order``."""
     base = {"order_id": str(order["_id"]), "user_id": order["user_id"]}
     base["event_id"] = order["event_id"]
     if kind == ORDER_FAILED:
-        return {**base, "reason": order.get("failure_reason") or "payment_failed"}
+        return OrderFailed(**base, reason=order.get("failure_reason") or "payment_failed")
     money = {"amount": order["amount"], "currency": order["currency"]}
     if kind == ORDER_REFUNDED:
-        return {**base, **money, "reason": (order.get("refund") or {}).get("reason", "refund")}
-    tickets = [{k: t.get(k) for k in ("ticket_id", "seat", "area", "qr")} for t in order["tickets"]]
-    return {**base, "event_title": order.get("event_title"), **money, "tickets": tickets}
+        reason = (order.get("refund") or {}).get("reason", "refund")
+        return OrderRefunded(**base, **money, reason=reason)
+    tickets = tuple(
+        TicketLine(t.get("ticket_id"), t.get("seat"), t.get("area"), t.get("qr"))
+        for t in order["tickets"]
+    )
+    return OrderConfirmed(**base, event_title=order.get("event_title"), **money, tickets=tickets)

@@ -26,9 +26,9 @@ from aio_pika.abc import AbstractIncomingMessage
 from contexts.orders.settlement import Settlement
 from contexts.orders.store import OrdersRepository, entry, parse_id
 from contexts.orders.stripe_gateway import Charge, StripeGateway
+from contexts.shared.bus_codec import PermanentError
 from contexts.shared.errors import Conflict
-from contexts.shared.messages import EVENT_CANCELLED, PAYMENT_REQUESTED, decode
-from workers.bus import PermanentError
+from contexts.shared.messages import EventCancelled, PaymentRequested, read
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,14 @@ class PaymentsHandler:
         self.crash_after_stripe = os.environ.get(CRASH_AFTER_STRIPE) == "1"
 
     async def __call__(self, message: AbstractIncomingMessage) -> None:
-        kind, body, message_id = decode(message)
-        if kind == EVENT_CANCELLED:
-            await self.refund_event(str(body.get("event_id", "")))
+        # A body that does not match its message is dead-lettered (MalformedMessage).
+        request, message_id = read(message)
+        if isinstance(request, EventCancelled):
+            await self.refund_event(request.event_id)
             return
-        if kind != PAYMENT_REQUESTED:
-            raise PermanentError(f"unexpected message type {kind!r}")
-        order_id = parse_id(str(body.get("order_id", "")))
+        if not isinstance(request, PaymentRequested):
+            raise PermanentError(f"unexpected message type {request.KIND!r}")
+        order_id = parse_id(request.order_id)
         order = await self.orders.get(order_id) if order_id else None
         if order is None or order_id is None:
             # The API writes the order before publishing, so this is another deployment's

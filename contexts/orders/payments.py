@@ -21,9 +21,9 @@ from contexts.orders.stripe_gateway import StripeGateway
 from contexts.orders.stripe_webhook import reconcile
 from contexts.reservations.schemas import Money
 from contexts.shared.errors import Conflict, NotFound
-from contexts.shared.messages import PAYMENT_REQUESTED
+from contexts.shared.messages import PaymentRequested
 from contexts.shared.principal import Principal
-from contexts.shared.publisher import EventsPublisher
+from contexts.shared.publisher import EventsPublisher, send
 from engine import HoldNotFoundError
 
 PAYMENT_STATUS = {"pending": "processing", "confirmed": "succeeded"}
@@ -86,13 +86,13 @@ class PaymentService:
         if order["status"] == "pending":
             # Again on every retry: a request whose publish failed (503) is not lost, and
             # the worker drops the duplicates (the message id is the order id).
-            message = {
-                "order_id": str(order["_id"]),
+            message = PaymentRequested(
+                order_id=str(order["_id"]),
                 **{k: order[k] for k in ("reservation_id", "user_id", "event_id", "amount")},
-                "payment_method": order["payment"]["method"],
-                "currency": order["currency"],
-            }
-            await self.publisher.publish(PAYMENT_REQUESTED, message, str(order["_id"]))
+                payment_method=order["payment"]["method"],
+                currency=order["currency"],
+            )
+            await send(self.publisher, message, str(order["_id"]))
         return present(order)
 
     async def _new_order(

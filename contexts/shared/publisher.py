@@ -1,20 +1,33 @@
-"""Publishes application events (``contexts.shared.messages``) with publisher confirms.
+"""Publishes application messages (``contexts.shared.messages``) with publisher confirms.
 
-Used by the API (``payment.requested``) and the payments worker (``order.*``). A
-publish returns only once RabbitMQ confirmed the message, so a caller that moves
-on (answers 202, acks a message, marks an order announced) knows it is durable.
+Used by the API (``payment.requested``, ``event.cancelled``, ``ticket.*``), the payments
+worker (``order.*``) and the waiting list (``waitlist.offered``). Callers build a message
+object and ``send`` it: its ``KIND`` is the routing key, its ``to_body()`` the JSON. A
+publish returns only once RabbitMQ confirmed the message, so a caller that moves on
+(answers 202, acks a message, marks an order announced) knows it is durable.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 from actors import telemetry
 from actors.publisher import ConfirmedPublisher
+from contexts.shared.bus_codec import EVENTS_EXCHANGE, app_message
 from contexts.shared.errors import Unavailable
-from contexts.shared.messages import app_message
-from workers.bus import EVENTS_EXCHANGE
+from contexts.shared.messages import Message
+
+
+class Publisher(Protocol):
+    """Where messages go (``EventsPublisher``; tests pass fakes): returns once durable."""
+
+    async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...
+
+
+async def send(publisher: Publisher, message: Message, message_id: str) -> None:
+    """Publish ``message`` under its routing key, as its contract's body."""
+    await publisher.publish(message.KIND, message.to_body(), message_id)
 
 
 class BrokerUnavailable(Unavailable):

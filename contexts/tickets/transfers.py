@@ -16,8 +16,9 @@ from typing import Any, Protocol
 
 from contexts.shared.clock import now
 from contexts.shared.errors import Conflict, Invalid, NotFound, Refusal
-from contexts.shared.messages import TICKET_TRANSFERRED
+from contexts.shared.messages import TicketTransferred
 from contexts.shared.principal import Principal
+from contexts.shared.publisher import send
 from contexts.tickets.transfer_rules import check_transferable, holder_of, version_of
 from contexts.tickets.transfer_schemas import TicketTransferCreate, TicketTransferPublic
 
@@ -127,9 +128,18 @@ class TransferService:
     async def _announce(self, record: dict[str, Any]) -> None:
         if self.publisher is None:
             return
-        body = {**record, "at": record["at"].isoformat()}
-        message_id = f"{TICKET_TRANSFERRED}:{record['ticket_id']}:{record['version']}"
+        message = TicketTransferred(
+            ticket_id=record["ticket_id"],
+            sender=record["from"],
+            recipient=record["to"],
+            at=record["at"].isoformat(),
+            event_id=record["event_id"],
+            event_title=record["event_title"],
+            to_email=record["to_email"],
+            version=record["version"],
+        )
+        message_id = f"{message.KIND}:{message.ticket_id}:{message.version}"
         try:
-            await self.publisher.publish(TICKET_TRANSFERRED, body, message_id)
+            await send(self.publisher, message, message_id)
         except Refusal:  # broker down: the transfer is done and stays done
             log.warning("ticket.transferred not published", extra={"ticket": record["ticket_id"]})

@@ -18,7 +18,9 @@ from typing import Any, Protocol
 
 from actors.errors import InventoryNotFoundError
 from actors.refs import Held
-from contexts.shared.messages import WAITLIST_OFFERED
+from contexts.shared.bus_codec import PermanentError
+from contexts.shared.messages import WaitlistOffered
+from contexts.shared.publisher import Publisher, send
 from contexts.waiting_room.waiting_list_store import WaitingListRepository
 from engine import (
     HoldArea,
@@ -30,7 +32,6 @@ from engine import (
     SeatUnavailableError,
     SoldOutError,
 )
-from workers.bus import PermanentError
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ class Inventory(Protocol):
     async def release(self, ref: Any, customer: str | None = None) -> Any: ...
 
 
-class Announcer(Protocol):
-    async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...
+Announcer = Publisher  # where offers are announced (``EventsPublisher``)
 
 
 def pick_place(view: dict[str, Any], quantity: int) -> tuple[str, str] | None:
@@ -144,16 +144,17 @@ class Offers:
         """Publish every offer not yet announced (again after a crash: same message id)."""
         for entry in await self.repo.unannounced(event_id):
             offer = entry["offer"]
-            body = {
-                "entry_id": str(entry["_id"]),
-                "user_id": entry["user_id"],
-                "event_id": event_id,
-                "reservation_id": offer["reservation_id"],
-                "seats": offer.get("seats") or [],
-                "area": offer.get("area"),
-                "quantity": entry["quantity"],
-                "expires_at": offer["expires_at"],
-            }
+            message = WaitlistOffered(
+                entry_id=str(entry["_id"]),
+                user_id=entry["user_id"],
+                event_id=event_id,
+                reservation_id=offer["reservation_id"],
+                seats=tuple(offer.get("seats") or ()),
+                area=offer.get("area"),
+                quantity=entry["quantity"],
+                # str(): what the JSON encoder wrote for the datetime (its ``default=str``)
+                expires_at=str(offer["expires_at"]),
+            )
             message_id = f"waitlist:{entry['_id']}:{entry['offers']}"
-            await self.announcer.publish(WAITLIST_OFFERED, body, message_id)
+            await send(self.announcer, message, message_id)
             await self.repo.announced(entry["_id"])

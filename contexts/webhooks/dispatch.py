@@ -15,10 +15,10 @@ import logging
 import time
 from typing import Any, Protocol
 
+from contexts.shared.messages import Message, from_body
 from contexts.webhooks.sender import Sender
 from contexts.webhooks.signing import HEADER, sign
 from contexts.webhooks.store import WebhooksRepository
-from workers.bus import PermanentError
 
 log = logging.getLogger(__name__)
 PRIVATE_FIELDS = ("qr",)  # ticket QR payloads stay with their holders
@@ -34,9 +34,10 @@ class DeliveryFailed(Exception):
     """A receiver did not answer 2xx: the bus retries the message later."""
 
 
-def payload(kind: str, body: dict[str, Any], message_id: str) -> bytes:
-    """The JSON a subscriber receives: ``{id, type, created, data}``."""
-    data = dict(body)
+def payload(message: Message, message_id: str) -> bytes:
+    """The JSON a subscriber receives: ``{id, type, created, data}`` (``data``: the
+    message's body, without its private fields)."""
+    kind, data = message.KIND, message.to_body()
     if isinstance(data.get("tickets"), list):
         data["tickets"] = [
             {k: v for k, v in t.items() if k not in PRIVATE_FIELDS}
@@ -54,11 +55,11 @@ class Dispatcher:
         self.repo, self.sender, self.managers = repo, sender, managers
 
     async def handle(self, kind: str, body: dict[str, Any], message_id: str) -> int:
-        """Deliver to every subscription still owed this message; how many got it now."""
-        event_id = str(body.get("event_id") or "")
-        if not event_id:
-            raise PermanentError(f"{kind} without an event_id")
-        content = payload(kind, body, message_id)
+        """Deliver to every subscription still owed this message; how many got it now.
+        A body that does not match its message is dead-lettered (``MalformedMessage``)."""
+        message = from_body(kind, body)
+        event_id = str(getattr(message, "event_id", ""))  # every subscribed message has one
+        content = payload(message, message_id)
         owed = []
         for sub in await self.repo.matching(event_id, kind):
             # Every subscription, per-event ones too, at every delivery: access is what

@@ -80,16 +80,11 @@ KNOWN: frozenset[tuple[str, str]] = frozenset(
         ("cluster.queues", "workers.host"),
         ("contexts.catalog.context", "bootstrap"),
         ("contexts.catalog.promos", "bootstrap"),
-        ("contexts.orders.charge", "workers.bus"),
         ("contexts.orders.context", "bootstrap"),
         ("contexts.orders.context", "workers.bus"),
         ("contexts.orders.context", "workers.payments.worker"),
         ("contexts.organisers.access", "bootstrap"),
-        ("contexts.shared.messages", "workers.bus"),
-        ("contexts.shared.publisher", "workers.bus"),
         ("contexts.waiting_room.context", "bootstrap"),
-        ("contexts.waiting_room.offers", "workers.bus"),
-        ("contexts.webhooks.dispatch", "workers.bus"),
     }
 )
 

@@ -1,7 +1,8 @@
 """What each message means for people: who is told what (template and its context).
 
-One function per message kind of ``contexts.shared.messages`` (bodies documented there),
-each returning the notices to send: one for an order's buyer (and, for a refund, one
+One function per message of ``contexts.shared.messages`` (each takes the decoded
+message; the inventory exchange's ``HoldExpired`` fact stays a dict), each returning
+the notices to send: one for an order's buyer (and, for a refund, one
 per holder of a ticket transferred out of it), one per buyer and per ticket holder
 for a cancelled event, none for an expired hold whose customer cannot be found.
 Links go to the web pages (a browser signs in there), never to the JSON API.
@@ -22,6 +23,12 @@ from contexts.shared.messages import (
     ORDER_REFUNDED,
     TICKET_TRANSFERRED,
     WAITLIST_OFFERED,
+    EventCancelled,
+    OrderConfirmed,
+    OrderFailed,
+    OrderRefunded,
+    TicketTransferred,
+    WaitlistOffered,
 )
 from workers.notifications.directory import Holding, Sources
 
@@ -45,7 +52,8 @@ class Notice:
 
 
 class Malformed(ValueError):
-    """The body lacks what its kind promises: no retry will fix it."""
+    """The body lacks what its kind promises: no retry will fix it (for the inventory
+    facts; the events exchange's messages are checked by their ``from_body``)."""
 
 
 def _field(body: dict[str, Any], name: str) -> Any:
@@ -55,18 +63,21 @@ def _field(body: dict[str, Any], name: str) -> Any:
     return value
 
 
-async def _title(body: dict[str, Any], sources: Sources) -> str:
-    return body.get("event_title") or await sources.event_title(str(body["event_id"])) or ""
+async def _title(event_id: str, title: str | None, sources: Sources) -> str:
+    return title or await sources.event_title(event_id) or ""
 
 
-async def _order_context(body: dict[str, Any], sources: Sources, **extra: Any) -> dict[str, Any]:
+Order = OrderConfirmed | OrderFailed | OrderRefunded
+
+
+async def _order_context(order: Order, sources: Sources, **extra: Any) -> dict[str, Any]:
     """What every order email shows: the order, its event, its money."""
     return {
-        "order_id": _field(body, "order_id"),
-        "event_id": _field(body, "event_id"),
-        "event_title": await _title(body, sources),
-        "amount": body.get("amount"),
-        "currency": body.get("currency"),
+        "order_id": order.order_id,
+        "event_id": order.event_id,
+        "event_title": await _title(order.event_id, order.event_title, sources),
+        "amount": getattr(order, "amount", None),  # a failed order has none
+        "currency": getattr(order, "currency", None),
         **extra,
     }
 
@@ -92,49 +103,47 @@ def _ticket_lines(holding: Holding, base_url: str) -> list[dict[str, Any]]:
     return [{**t, "url": ticket_url(base_url, str(t["ticket_id"]))} for t in holding.tickets]
 
 
-async def order_confirmed(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
-    tickets = body.get("tickets")
-    if not isinstance(tickets, list) or not tickets:
+async def order_confirmed(order: OrderConfirmed, sources: Sources, base_url: str) -> list[Notice]:
+    if not order.tickets:
         raise Malformed("an order.confirmed without tickets")
-    links = []
-    for ticket in tickets:
-        ticket_id = _field(ticket, "ticket_id")
-        links.append(
-            {
-                "ticket_id": ticket_id,
-                "seat": ticket.get("seat"),
-                "area": ticket.get("area"),
-                "qr": ticket.get("qr") or "",
-                "url": ticket_url(base_url, ticket_id),
-            }
-        )
-    context = await _order_context(body, sources, tickets=links)
-    return [Notice(str(_field(body, "user_id")), "order_confirmed", context)]
+    links = [
+        {
+            "ticket_id": ticket.ticket_id,
+            "seat": ticket.seat,
+            "area": ticket.area,
+            "qr": ticket.qr,
+            "url": ticket_url(base_url, ticket.ticket_id),
+        }
+        for ticket in order.tickets
+    ]
+    context = await _order_context(order, sources, tickets=links)
+    return [Notice(order.user_id, "order_confirmed", context)]
 
 
-async def order_failed(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
-    context = await _order_context(body, sources, reason=body.get("reason") or "")
-    return [Notice(str(_field(body, "user_id")), "order_failed", context)]
+async def order_failed(order: OrderFailed, sources: Sources, base_url: str) -> list[Notice]:
+    context = await _order_context(order, sources, reason=order.reason)
+    return [Notice(order.user_id, "order_failed", context)]
 
 
-async def order_refunded(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+async def order_refunded(order: OrderRefunded, sources: Sources, base_url: str) -> list[Notice]:
     """The buyer is refunded; whoever holds a ticket transferred out of the order is told
     that it is void (the money goes to the buyer)."""
-    code = body.get("reason") or ""
-    context = await _order_context(body, sources, reason=refund_reason(code), reason_code=code)
-    notices = [Notice(str(_field(body, "user_id")), "order_refunded", context)]
+    code = order.reason
+    context = await _order_context(order, sources, reason=refund_reason(code), reason_code=code)
+    notices = [Notice(order.user_id, "order_refunded", context)]
     if code == "event_cancelled":
         return notices  # its holders were told by event.cancelled: once is enough
-    for holding in await sources.transferees(str(body["order_id"])):
+    for holding in await sources.transferees(order.order_id):
         tickets = _ticket_lines(holding, base_url)
         notices.append(Notice(holding.user_id, "ticket_refunded", {**context, "tickets": tickets}))
     return notices
 
 
-async def event_cancelled(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+async def event_cancelled(event: EventCancelled, sources: Sources, base_url: str) -> list[Notice]:
     """Everyone with a stake: each buyer (refunded) and each holder of a ticket (void)."""
-    event_id = str(_field(body, "event_id"))
-    context = {"event_id": event_id, "event_title": await _title(body, sources)}
+    event_id = event.event_id
+    title = await _title(event_id, event.event_title, sources)
+    context = {"event_id": event_id, "event_title": title}
     return [
         Notice(
             holding.user_id,
@@ -157,44 +166,46 @@ async def hold_expired(body: dict[str, Any], sources: Sources, base_url: str) ->
         raise Malformed(str(exc)) from exc
     if customer is None:
         return []  # nobody to tell (an unknown hold or event): skipped, not an error
-    context = {"event_id": event_id, "event_title": await _title(body, sources)}
-    return [Notice(customer, "hold_expired", context)]
+    title = await _title(event_id, body.get("event_title"), sources)
+    return [Notice(customer, "hold_expired", {"event_id": event_id, "event_title": title})]
 
 
-async def waitlist_offered(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+async def waitlist_offered(offer: WaitlistOffered, sources: Sources, base_url: str) -> list[Notice]:
     """A waiting-list offer: the hold made in the buyer's name, and until when it holds."""
-    reservation_id = str(_field(body, "reservation_id"))
+    event_id, reservation_id = offer.event_id, offer.reservation_id
     context = {
-        "event_id": str(_field(body, "event_id")),
-        "event_title": await _title(body, sources),
+        "event_id": event_id,
+        "event_title": await _title(event_id, None, sources),
         "reservation_id": reservation_id,
-        "reservation_url": offer_url(base_url, str(_field(body, "event_id")), reservation_id),
-        "seats": body.get("seats") or [],
-        "area": body.get("area"),
-        "quantity": body.get("quantity") or 1,
-        "expires_at": str(_field(body, "expires_at")),
+        "reservation_url": offer_url(base_url, event_id, reservation_id),
+        "seats": list(offer.seats),
+        "area": offer.area,
+        "quantity": offer.quantity or 1,
+        "expires_at": offer.expires_at,
     }
-    return [Notice(str(_field(body, "user_id")), "waitlist_offer", context)]
+    return [Notice(offer.user_id, "waitlist_offer", context)]
 
 
-async def ticket_transferred(body: dict[str, Any], sources: Sources, base_url: str) -> list[Notice]:
+async def ticket_transferred(
+    moved: TicketTransferred, sources: Sources, base_url: str
+) -> list[Notice]:
     """A ticket changed hands: its sender is told it left (and that its old QR code is
     void), its recipient that it is theirs, with the link to its new QR code."""
-    ticket_id = str(_field(body, "ticket_id"))
     context = {
-        "ticket_id": ticket_id,
-        "event_id": str(_field(body, "event_id")),
-        "event_title": await _title(body, sources),
-        "to_email": body.get("to_email") or "",
-        "url": ticket_url(base_url, ticket_id),
+        "ticket_id": moved.ticket_id,
+        "event_id": moved.event_id,
+        "event_title": await _title(moved.event_id, moved.event_title, sources),
+        "to_email": moved.to_email,
+        "url": ticket_url(base_url, moved.ticket_id),
     }
     return [
-        Notice(str(_field(body, "from")), "ticket_transferred_out", context),
-        Notice(str(_field(body, "to")), "ticket_transferred_in", context),
+        Notice(moved.sender, "ticket_transferred_out", context),
+        Notice(moved.recipient, "ticket_transferred_in", context),
     ]
 
 
-Builder = Callable[[dict[str, Any], Sources, str], Awaitable[list[Notice]]]
+# Each takes the message of its kind (a dict for the inventory's HoldExpired).
+Builder = Callable[[Any, Sources, str], Awaitable[list[Notice]]]
 
 BUILDERS: dict[str, Builder] = {
     ORDER_CONFIRMED: order_confirmed,

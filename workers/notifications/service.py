@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from workers.bus import PermanentError
+from contexts.shared.messages import MESSAGES, PermanentError
 from workers.notifications.channels import Channel, Recipient
 from workers.notifications.directory import Sources, UserDirectory
 from workers.notifications.notices import BUILDERS, Malformed, Notice
@@ -43,8 +43,11 @@ class Notifier:
         builder = BUILDERS.get(kind)
         if builder is None:
             raise PermanentError(f"notifications do not handle {kind!r}")
+        # The events exchange's messages are checked by their contract (MalformedMessage
+        # is permanent); the inventory's HoldExpired stays a dict its builder checks.
+        message = MESSAGES[kind].from_body(body) if kind in MESSAGES else body
         try:
-            notices = await builder(body, self.sources, self.base_url)
+            notices = await builder(message, self.sources, self.base_url)
         except Malformed as exc:
             raise PermanentError(f"malformed {kind}: {exc}") from exc
         sent, transient, final = 0, [], []
