@@ -290,9 +290,9 @@ async def _build(settings: Settings, closing: AsyncExitStack) -> Container:
             ),
         )
     )
-    closing.push_async_callback(router.close)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
     closing.push_async_callback(mongo.close)
+    closing.push_async_callback(router.close)  # closed before MongoDB, as started after
 
     def db(context: str) -> AsyncDatabase[dict[str, Any]]:
         return database(mongo, settings, context)
