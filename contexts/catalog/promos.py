@@ -195,7 +195,7 @@ class PromoService:
 
 
 async def start_promos(
-    db: AsyncDatabase[dict[str, Any]], cache_s: float, events: Any, router: InventoryRouter
+    db: AsyncDatabase[dict[str, Any]], cache_s: float, events: ManagedEvents, router: UseCounts
 ) -> PromoService:
     """The process's promo service (one repository, so one cache), built once at start
     by the composition root; ``events`` is the catalog's ``EventService``."""
