@@ -1,5 +1,6 @@
 """FastAPI dependencies as ``Annotated`` aliases: the container, the caller, the router,
-the rate limits and the repositories of each context. Routes declare what they need
+the rate limits and the repositories and services of each context. Each getter only
+reads the container (bootstrap.py builds everything); routes declare what they need
 with these aliases and never touch storage or adapters directly."""
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from fastapi.security import OAuth2PasswordBearer
 from actors.router import InventoryRouter as Router
 from bootstrap import Container
 from contexts.auth.accounts import AccountService
-from contexts.auth.refresh_tokens_store import RefreshTokensRepository
 from contexts.auth.sessions import AuthService
 from contexts.auth.users_store import UsersRepository
 from contexts.catalog.context import Catalog
 from contexts.catalog.events_store import EventsRepo as EventsRepository
 from contexts.catalog.live_feed import LiveFeeds as LiveFeedsService
 from contexts.catalog.placement import PlacementView
+from contexts.catalog.promos import PromoService
 from contexts.catalog.venues_store import VenuesRepo as VenuesRepository
-from contexts.orders.history import OrderHistory
 from contexts.orders.payments import PaymentService
 from contexts.orders.refunds import OrderService
 from contexts.organisers.audit import AuditService
@@ -30,13 +30,12 @@ from contexts.reservations.service import ReservationService
 from contexts.shared.errors import Forbidden, Unauthorized
 from contexts.shared.principal import Principal
 from contexts.tickets.reports import ReportService
-from contexts.tickets.reports_store import ReportsRepo
 from contexts.tickets.service import TicketService
 from contexts.tickets.transfers import TransferService
-from contexts.tickets.transfers_store import TicketTransfers
-from contexts.waiting_room.admission import AdmissionGate, QueuePlaces
-from contexts.waiting_room.context import queue_context
+from contexts.waiting_room.admission import QueuePlaces
 from contexts.waiting_room.rooms import WaitingRoomService
+from contexts.waiting_room.waiting_list import WaitingListService
+from contexts.webhooks.subscriptions import WebhookService
 
 # Every dependency is `async def`, even trivial ones: FastAPI runs a plain `def`
 # dependency in a worker thread, and those hops cost a fifth of a reserve (measured).
@@ -97,12 +96,6 @@ async def client_ip(request: Request) -> str:
 
 ClientIp = Annotated[str, Depends(client_ip)]
 
-# -- repositories (one section per context) ----------------------------------------
-# auth/users: UsersRepo, TokensRepo
-# catalog: VenuesRepo, EventsRepo
-# reservations/orders: see below
-
-
 # -- auth and users ----------------------------------------------------------------
 
 
@@ -114,26 +107,14 @@ UsersRepo = Annotated[UsersRepository, Depends(get_users_repo)]
 
 
 async def get_auth(container: ContainerDep) -> AuthService:
-    return AuthService(
-        container.users,
-        RefreshTokensRepository(container.db("auth")),
-        container.extras["passwords"],
-        container.tokens,
-        container.settings,
-    )
+    return container.auth()
 
 
 Auth = Annotated[AuthService, Depends(get_auth)]
 
 
 async def get_accounts(container: ContainerDep) -> AccountService:
-    return AccountService(
-        container.users,
-        RefreshTokensRepository(container.db("auth")),
-        container.extras["passwords"],
-        OrderHistory(container.db("orders")),
-        container.audit,
-    )
+    return container.accounts()
 
 
 Accounts = Annotated[AccountService, Depends(get_accounts)]
@@ -165,27 +146,21 @@ EventsRepo = Annotated[EventsRepository, Depends(get_events_repo)]  # get_for_sa
 
 
 async def get_reservations(container: ContainerDep) -> ReservationService:
-    return ReservationService(
-        container.router,
-        container.catalog,
-        container.limiter,
-        container.settings,
-        AdmissionGate(queue_context(container)),
-    )
+    return container.reservations()
 
 
 Reservations = Annotated[ReservationService, Depends(get_reservations)]
 
 
-# -- waiting rooms (the queue context: one per process, made on first use) -----------
+# -- waiting rooms (the queue context: one per process) -------------------------------
 
 
 async def get_waiting_rooms(container: ContainerDep) -> WaitingRoomService:
-    return WaitingRoomService(queue_context(container), container.catalog, container.users)
+    return container.waiting_rooms()
 
 
 async def get_queue_places(container: ContainerDep) -> QueuePlaces:
-    return QueuePlaces(queue_context(container), container.catalog)
+    return container.queue_places()
 
 
 async def queue_caller(
@@ -201,7 +176,7 @@ async def queue_caller(
     if bearer:
         return container.tokens.principal(bearer).id
     if token:
-        return queue_context(container).tokens.queue_subject(token, event_id)
+        return container.waiting_room.tokens.queue_subject(token, event_id)
     raise Unauthorized()
 
 
@@ -214,18 +189,15 @@ QueueCaller = Annotated[str, Depends(queue_caller)]
 
 
 async def get_payments(container: ContainerDep) -> PaymentService:
-    c = container
-    return PaymentService(c.orders, c.router, c.catalog, c.publisher, c.stripe, c.settlement)
+    return container.payments()
 
 
 async def get_tickets(container: ContainerDep) -> TicketService:
-    c = container
-    return TicketService(c.orders, c.catalog, c.signer, c.organisers)
+    return container.tickets()
 
 
 async def get_orders(container: ContainerDep) -> OrderService:
-    c = container
-    return OrderService(c.orders, c.catalog, c.settlement, access=c.organisers, audit=c.audit)
+    return container.order_service()
 
 
 Payments = Annotated[PaymentService, Depends(get_payments)]
@@ -237,11 +209,11 @@ Orders = Annotated[OrderService, Depends(get_orders)]
 
 
 async def get_organisers(container: ContainerDep) -> OrganiserService:
-    return OrganiserService(container.organisers, container.users, container.audit)
+    return container.organiser_service()
 
 
 async def get_audit(container: ContainerDep) -> AuditService:
-    return AuditService(container.audit)
+    return container.audit_trail()
 
 
 Organisers = Annotated[OrganiserService, Depends(get_organisers)]
@@ -252,17 +224,11 @@ AuditTrail = Annotated[AuditService, Depends(get_audit)]
 
 
 async def get_live_feeds(container: ContainerDep) -> LiveFeedsService:
-    # One per process, made on first use; its readers run only while someone listens.
-    feeds = container.extras.get("live_feeds")
-    if feeds is None:
-        s = container.settings
-        feeds = LiveFeedsService(container.router, s.stream_interval_s, s.stream_max_s)
-        container.extras["live_feeds"] = feeds
-    return feeds
+    return container.live_feeds  # one per process
 
 
 async def get_placement(container: ContainerDep) -> PlacementView:
-    return PlacementView(container.catalog.search, container.router)
+    return container.placement()
 
 
 LiveFeeds = Annotated[LiveFeedsService, Depends(get_live_feeds)]
@@ -273,21 +239,32 @@ Placement = Annotated[PlacementView, Depends(get_placement)]
 
 
 async def get_transfers(container: ContainerDep) -> TransferService:
-    c = container
-    return TransferService(
-        TicketService(c.orders, c.catalog, c.signer),
-        TicketTransfers(c.orders.collection),
-        c.catalog.events_repo,
-        c.users,
-        c.signer,
-        c.publisher,
-    )
+    return container.transfers()
 
 
 async def get_reports(container: ContainerDep) -> ReportService:
-    c = container  # organisers: who may view_reports on an event
-    return ReportService(ReportsRepo(c.orders.collection), c.catalog.events_repo, c.organisers)
+    return container.reports()
 
 
 Transfers = Annotated[TransferService, Depends(get_transfers)]
 Reports = Annotated[ReportService, Depends(get_reports)]
+
+
+# -- promo codes, waiting lists, webhooks ------------------------------------------------
+
+
+async def get_promos(container: ContainerDep) -> PromoService:
+    return container.promos
+
+
+async def get_waiting_list(container: ContainerDep) -> WaitingListService:
+    return container.waiting_lists()
+
+
+async def get_webhooks(container: ContainerDep) -> WebhookService:
+    return container.webhook_service()
+
+
+Promos = Annotated[PromoService, Depends(get_promos)]
+WaitingList = Annotated[WaitingListService, Depends(get_waiting_list)]
+Webhooks = Annotated[WebhookService, Depends(get_webhooks)]

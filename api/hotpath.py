@@ -30,12 +30,9 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from actors import stagestats
-from contexts.catalog.promos import promo_service
 from contexts.reservations.schemas import ReserveCreate
 from contexts.reservations.service import ReservationService
 from contexts.shared.errors import Refusal
-from contexts.waiting_room.admission import AdmissionGate
-from contexts.waiting_room.context import queue_context
 
 PATH = "/v1/tickets/reserve"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # the route's Idempotency-Key constraints
@@ -78,7 +75,7 @@ class ReserveFastPath:
         container = app.state.container
         try:
             service = self._service(container)
-            promos = await promo_service(container) if reserve.promo_code is not None else None
+            promos = container.promos if reserve.promo_code is not None else None
             ip = scope["client"][0] if scope.get("client") else "unknown"
             if stagestats.ENABLED:
                 began = time.perf_counter()
@@ -131,13 +128,7 @@ class ReserveFastPath:
         # route's dependency would build per request: stateless, so it can be shared.
         cached = self._services.get(id(container))
         if cached is None or cached[0] is not container:
-            service = ReservationService(
-                container.router,
-                container.catalog,
-                container.limiter,
-                container.settings,
-                AdmissionGate(queue_context(container)),
-            )
+            service = container.reservations()
             cached = self._services[id(container)] = (container, service)
         return cached[1]
 

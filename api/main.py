@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, entry_points, version
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -20,6 +21,27 @@ from api.routes import ROUTERS
 from contexts.shared.settings import Settings, get_settings
 from contexts.shared.telemetry import instrument_app, setup_process_tracing
 
+log = logging.getLogger(__name__)
+
+# Why an entry point: the in-process workers (RUN_WORKERS, the default of `make run`)
+# belong to the AMQP face, which the HTTP face may not import (the faces never import
+# each other), and the composition root imports no face. The package declares them in
+# pyproject (`[project.entry-points."ticketing.services"]`), the lifespan loads them by
+# name and hands them to bootstrap.start; a deployment that installs no workers gets none.
+SERVICES_GROUP = "ticketing.services"
+
+
+def process_services(settings: Settings) -> list[composition.ServiceFactory]:
+    """The services of this process: each ``ticketing.services`` entry point is a
+    ``(Settings) -> list[ServiceFactory]`` (``workers.host.services``)."""
+    factories: list[composition.ServiceFactory] = []
+    found = entry_points(group=SERVICES_GROUP)
+    for entry in sorted(found, key=lambda e: e.name):
+        factories.extend(entry.load()(settings))
+    if not found:  # an install from before the entry point: reinstall (make install)
+        log.error("no %s entry point: no workers and no payments queue here", SERVICES_GROUP)
+    return factories
+
 
 def package_version() -> str:
     try:
@@ -34,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        container = await composition.start(settings)
+        container = await composition.start(settings, process_services(settings))
         app.state.container = container
         if getattr(app.state, "settle_heap", False):  # served workers only, not tests
             from actors.heap import settle

@@ -19,6 +19,7 @@ from pymongo.errors import PyMongoError
 from rich.console import Console
 
 from actors.mongo_embedded import mongodb_url
+from bootstrap import database
 from contexts.auth.accounts import AdminCredentials, AdminEmailTaken, describe, ensure_admin
 from contexts.auth.passwords import PasswordHasher
 from contexts.auth.users_store import UsersRepository
@@ -80,7 +81,8 @@ async def _create_admin(
         url, tz_aware=True, serverSelectionTimeoutMS=5000
     )
     try:
-        users = UsersRepository(client[f"{settings.mongodb_db_prefix}_auth"])
+        # Only the auth database: creating an admin needs no Ray (not the whole root).
+        users = UsersRepository(database(client, settings, "auth"))
         await users.ensure_indexes()  # the unique email index, if the API never ran
         return await ensure_admin(users, PasswordHasher(), email, password, promote_existing)
     finally:

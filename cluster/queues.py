@@ -3,34 +3,23 @@
 Asked of the broker itself with a passive ``queue_declare`` (it reports the ready
 message count and the consumer count without creating anything), over AMQP, so no
 management plugin or its credentials are needed. Queue names are the workers' own
-(``workers/bus.py``): ``<worker>``, ``<worker>.dead`` and ``<worker>.retry.<n>``,
+(``contexts/shared/queues.py``): ``<worker>``, ``<worker>.dead`` and ``<worker>.retry.<n>``,
 prefixed by ``AMQP_QUEUE_PREFIX``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from typing import Any
 
 import aio_pika
 from aio_pika.exceptions import ChannelClosed
 
-from workers.host import WORKERS
+from contexts.shared.queues import worker_queue_names
+
+__all__ = ["queue_depths", "worker_queue_names"]
 
 TIMEOUT_S = 5.0
-
-
-def worker_queue_names(settings: Any) -> list[str]:
-    """Every queue the workers declare, in a stable order."""
-    names = []
-    for worker in WORKERS:
-        module = importlib.import_module(f"workers.{worker}.worker")
-        spec = module.queue_spec(settings)
-        names.append(spec.name)
-        names.append(f"{spec.name}.dead")
-        names.extend(f"{spec.name}.retry.{step}" for step in range(len(spec.retry_delays_s)))
-    return names
 
 
 async def queue_depths(amqp_url: str, names: list[str]) -> dict[str, Any]:

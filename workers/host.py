@@ -1,27 +1,40 @@
 """Runs the workers inside a process that has a composition root (the API, or a worker's
 own ``python -m workers.<name>``).
 
-Convention: a worker package ``workers.<name>`` exposes
+``WORKERS`` is the explicit list: each worker module exposes
 ``async def start_worker(container) -> Worker`` where the worker has ``async stop()``.
-Packages that are not there (yet) are skipped, so the API runs whatever workers exist.
+The API reaches this module only through the ``ticketing.services`` entry point
+(pyproject; ``services``): the faces never import each other, and the composition root
+imports no face, so the process hands these factories to ``bootstrap.start``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from contexts.shared.logging import redact_url
+import aio_pika
+
+import bootstrap as composition
+from bootstrap import Container, ServiceFactory
+from contexts.shared.logging import configure_logging, redact_url
+from contexts.shared.queues import queue_expiry, queue_name
+from contexts.shared.settings import Settings, get_settings
+from workers.bus import declare
+from workers.notifications.worker import start_worker as start_notifications
+from workers.payments.worker import queue_spec as payments_queue
+from workers.payments.worker import start_worker as start_payments
+from workers.waitlist.worker import start_worker as start_waitlist
+from workers.webhooks.worker import start_worker as start_webhooks
+
+__all__ = ["WORKERS", "queue_expiry", "queue_name", "services", "start_workers"]
 
 log = logging.getLogger(__name__)
 
-WORKERS = ("notifications", "payments", "webhooks", "waitlist")
 STEP_TIMEOUT_S = 30.0  # starting or stopping one worker
 
 
@@ -29,18 +42,16 @@ class Worker(Protocol):
     async def stop(self) -> None: ...
 
 
-def queue_name(settings: Any, base: str) -> str:
-    """A worker's queue name: ``<AMQP_QUEUE_PREFIX>.<base>``, or ``base`` without a prefix.
+type StartWorker = Callable[[Container], Awaitable[Worker]]
 
-    A prefix isolates one deployment (or one test run) from another on a shared broker.
-    """
-    prefix = getattr(settings, "amqp_queue_prefix", "")
-    return f"{prefix}.{base}" if prefix else base
-
-
-def queue_expiry(settings: Any) -> float:
-    """Seconds after which the broker deletes an unused worker queue (0: never)."""
-    return float(getattr(settings, "amqp_queue_expires_s", 0.0))
+# In start order; contexts.shared.queues.WORKER_QUEUES names their queues (a unit test
+# checks the two agree).
+WORKERS: Mapping[str, StartWorker] = {
+    "notifications": start_notifications,
+    "payments": start_payments,
+    "webhooks": start_webhooks,
+    "waitlist": start_waitlist,
+}
 
 
 @dataclass
@@ -59,8 +70,14 @@ class WorkerHost:
         self.workers.clear()
 
 
-async def start_workers(container: Any, names: Sequence[str] = WORKERS) -> WorkerHost:
-    """Start every available worker; without RabbitMQ, say loudly that none runs."""
+def services(settings: Settings) -> list[ServiceFactory]:
+    """The ``ticketing.services`` entry point: what an API process adds to its root, the
+    payments queue always and the workers when ``RUN_WORKERS``."""
+    return [declare_payments_queue, *([start_workers] if settings.run_workers else [])]
+
+
+async def start_workers(container: Container) -> WorkerHost:
+    """Start every worker; without RabbitMQ, say loudly that none runs."""
     host = WorkerHost()
     if not container.amqp_url:
         # No in-process fallback bus (DESIGN.md allows one): the publishers (API, payments,
@@ -72,15 +89,7 @@ async def start_workers(container: Any, names: Sequence[str] = WORKERS) -> Worke
             extra={"amqp_url": redact_url(container.settings.amqp_url or "")},
         )
         return host
-    for name in names:
-        module_name = f"workers.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            log.info("worker not available: skipped", extra={"worker": name})
-            continue
-        start = getattr(importlib.import_module(module_name), "start_worker", None)
-        if start is None:
-            log.warning("worker package has no start_worker(): skipped", extra={"worker": name})
-            continue
+    for name, start in WORKERS.items():
         try:
             # Bounded: a broker that accepts the connection but stalls must not hold up
             # the API's start (it serves reservations without the workers).
@@ -93,15 +102,25 @@ async def start_workers(container: Any, names: Sequence[str] = WORKERS) -> Worke
     return host
 
 
-async def run_standalone(name: str, start: Callable[[Any], Awaitable[Worker]]) -> int:
+async def declare_payments_queue(container: Container) -> WorkerHost:
+    """Declare the payments worker's queue now: a payment requested while no worker
+    runs then waits in it, instead of being dropped as unroutable."""
+    if container.amqp_url:
+        try:
+            connection = await aio_pika.connect(container.amqp_url, timeout=5)
+            async with connection:
+                spec = payments_queue(container.settings)
+                await declare(await connection.channel(), spec)
+        except Exception:  # the API still serves; payments answer 503 until the broker is back
+            log.exception("could not declare the payments queue")
+    return WorkerHost()  # nothing to stop
+
+
+async def run_standalone(name: str, start: StartWorker) -> int:
     """``python -m workers.<name>``: the composition root the API uses (MongoDB, Ray,
     RabbitMQ, Stripe...), without the API's in-process workers, then one worker that
     consumes until SIGTERM or Ctrl-C. It joins the running Ray cluster (``RAY_ADDRESS``,
     else ``auto``) rather than start its own: the inventory actors are there."""
-    import bootstrap as composition  # late: the API imports this module
-    from contexts.shared.logging import configure_logging
-    from contexts.shared.settings import get_settings
-
     settings = get_settings()
     update = {"run_workers": False, "ray_address": settings.ray_address or "auto"}
     settings = settings.model_copy(update=update)

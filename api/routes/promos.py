@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Path, status
 
-from api.deps import ContainerDep, CurrentUser
+from api.deps import CurrentUser, Promos
 from api.pagination import Cursor, Limit
 from contexts.catalog.promo_schemas import PromoCreate, PromoPublic, PromoUpdate
-from contexts.catalog.promos import PromoService, promo_service
 from contexts.shared.pagination import Page
 
 router = APIRouter(prefix="/v1/events/{event_id}/promo-codes", tags=["promo codes"])
 
 
-async def get_promos(container: ContainerDep) -> PromoService:
-    return await promo_service(container)
-
-
-Promos = Annotated[PromoService, Depends(get_promos)]
 CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 MANAGE = {
     403: {"description": "Not one who manages this event"},

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Depends, Response, status
-
-from api.deps import ContainerDep, CurrentUser
-from contexts.waiting_room.waiting_list import WaitingListService
+from api.deps import CurrentUser, WaitingList
 from contexts.waiting_room.waiting_list_schemas import WaitingListEntry, WaitingListJoin
-from contexts.waiting_room.waiting_list_store import WaitingListRepository, active_lists_cache
 
 router = APIRouter(prefix="/v1/events/{event_id}/waiting-list", tags=["waiting list"])
 MINE = {401: {"description": "Not signed in"}, 404: {"description": "Not on this list"}}
-
-
-async def get_waiting_list(container: ContainerDep) -> WaitingListService:
-    repo = WaitingListRepository(container.db("waitlist"), active_lists_cache(container.extras))
-    if not container.extras.get("waitlist_indexes"):  # once per process
-        await repo.ensure_indexes()
-        container.extras["waitlist_indexes"] = True
-    return WaitingListService(repo, container.catalog, container.router)
-
-
-WaitingList = Annotated[WaitingListService, Depends(get_waiting_list)]
 
 
 @router.post(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Depends, Response, status
-
-from api.deps import ContainerDep, CreatorUser
+from api.deps import CreatorUser, Webhooks
 from api.pagination import Cursor, Limit
 from contexts.webhooks.schemas import (
     DeliveryPage,
@@ -15,25 +13,10 @@ from contexts.webhooks.schemas import (
     WebhookPage,
     WebhookPublic,
 )
-from contexts.webhooks.store import WebhooksRepository, subscriptions_cache
-from contexts.webhooks.subscriptions import WebhookService
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 NOT_YOURS = {404: {"description": "No such subscription (or not yours)"}}
 ROLES = {401: {"description": "Not signed in"}, 403: {"description": "Not an organiser"}}
-
-
-async def get_webhooks(container: ContainerDep) -> WebhookService:
-    repo = WebhooksRepository(container.db("webhooks"), subscriptions_cache(container.extras))
-    if not container.extras.get("webhook_indexes"):  # once per process
-        await repo.ensure_indexes()
-        container.extras["webhook_indexes"] = True
-    production = container.settings.env == "production"
-    access = container.organisers
-    return WebhookService(repo, container.catalog, production, access)
-
-
-Webhooks = Annotated[WebhookService, Depends(get_webhooks)]
 
 
 @router.post(

@@ -155,18 +155,20 @@ async def ensure_admin(
     return public(user), False
 
 
-async def start_accounts(container: Any) -> None:
-    """Startup of the auth context (the container calls it once): indexes, the hasher
-    (its timing-equalisation hash computed now, not on the first login) and the
+async def start_accounts(
+    users: UsersRepository,
+    passwords: PasswordHasher,
+    refresh_tokens: RefreshTokensRepository,
+    history: OrderHistory,
+    settings: Any,
+) -> None:
+    """Startup of the auth context (the composition root calls it once): indexes, the
+    hasher's timing-equalisation hash computed now (not on the first login) and the
     bootstrap admin. A bad bootstrap email or password stops the start, loudly."""
-    users: UsersRepository = container.users
-    passwords = PasswordHasher()
-    container.extras["passwords"] = passwords
     await users.ensure_indexes()
-    await RefreshTokensRepository(container.db("auth")).ensure_indexes()
-    await OrderHistory(container.db("orders")).ensure_indexes()
+    await refresh_tokens.ensure_indexes()
+    await history.ensure_indexes()
     await asyncio.to_thread(lambda: passwords.dummy_hash)
-    settings = container.settings
     if not (settings.bootstrap_admin_email and settings.bootstrap_admin_password):
         return
     try:

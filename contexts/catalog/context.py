@@ -1,14 +1,18 @@
 """The catalog context (venues and events) assembled: repositories and services.
 
 ``start_catalog`` is the context's one line in the composition root: it builds the
-repositories on the context's own database and makes sure their indexes exist.
+repositories on the context's own database and makes sure their indexes exist. It takes
+its ports as arguments (the composition root hands them in; no container here).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pymongo.asynchronous.database import AsyncDatabase
+
+from actors.router import InventoryRouter
 from contexts.catalog.events import EventService
 from contexts.catalog.events_store import EventsRepo
 from contexts.catalog.rules import EventForSale
@@ -16,11 +20,12 @@ from contexts.catalog.search import EventSearch
 from contexts.catalog.venues import VenueService
 from contexts.catalog.venues_store import VenuesRepo
 from contexts.catalog.views import EventViews
+from contexts.organisers.access import OrganiserAccess
+from contexts.organisers.audit import AuditLog
 from contexts.organisers.schemas import Permission
 from contexts.shared.principal import Principal
-
-if TYPE_CHECKING:
-    from bootstrap import Container
+from contexts.shared.publisher import EventsPublisher
+from contexts.shared.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +49,14 @@ class Catalog:
         return await self.events.access.can(user, event, permission)
 
 
-async def start_catalog(container: Container) -> Catalog:
-    settings = container.settings
-    db = container.db("catalog")
+async def start_catalog(
+    db: AsyncDatabase[dict[str, Any]],
+    settings: Settings,
+    router: InventoryRouter,
+    publisher: EventsPublisher,
+    organisers: OrganiserAccess,
+    audit: AuditLog,
+) -> Catalog:
     venues_repo = VenuesRepo(db)
     events_repo = EventsRepo(db, settings.event_cache_s)
     await venues_repo.ensure_indexes()
@@ -54,16 +64,10 @@ async def start_catalog(container: Container) -> Catalog:
     return Catalog(
         venues_repo=venues_repo,
         events_repo=events_repo,
-        venues=VenueService(venues_repo, container.audit),
+        venues=VenueService(venues_repo, audit),
         events=EventService(
-            events_repo,
-            venues_repo,
-            container.router,
-            settings,
-            container.publisher,
-            access=container.organisers,
-            audit=container.audit,
+            events_repo, venues_repo, router, settings, publisher, access=organisers, audit=audit
         ),
-        search=EventSearch(events_repo, container.organisers),
-        views=EventViews(events_repo, container.router, settings.seats_cache_s),
+        search=EventSearch(events_repo, organisers),
+        views=EventViews(events_repo, router, settings.seats_cache_s),
     )

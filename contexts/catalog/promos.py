@@ -9,7 +9,9 @@ under any concurrency (see engine/promos.py).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
 
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from contexts.catalog.promo_ports import ManagedEvents, PromoDefinitions, UseCounts
@@ -21,9 +23,6 @@ from contexts.shared.errors import Conflict, Invalid, NotFound
 from contexts.shared.pagination import Page, decode_cursor, encode_cursor
 from contexts.shared.principal import Principal
 from engine import Promo
-
-if TYPE_CHECKING:
-    from bootstrap import Container
 
 
 class PromoUnknown(Invalid):
@@ -195,12 +194,11 @@ class PromoService:
         return engine_promo(doc), bool(doc.get("presale"))
 
 
-async def promo_service(container: Container) -> PromoService:
-    """The process's promo service (one repository, so one cache), made on first use."""
-    service = container.extras.get("promos")
-    if service is None:
-        repo = PromosRepo(container.db("catalog"), container.settings.event_cache_s)
-        await repo.ensure_indexes()
-        service = PromoService(repo, container.catalog.events, container.router)
-        service = container.extras.setdefault("promos", service)
-    return service
+async def start_promos(
+    db: AsyncDatabase[dict[str, Any]], cache_s: float, events: ManagedEvents, router: UseCounts
+) -> PromoService:
+    """The process's promo service (one repository, so one cache), built once at start
+    by the composition root; ``events`` is the catalog's ``EventService``."""
+    repo = PromosRepo(db, cache_s)
+    await repo.ensure_indexes()
+    return PromoService(repo, events, router)

@@ -10,7 +10,9 @@ the fallback (and for callers that still use it). Admins may always act.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
 
 from contexts.catalog.rules import can_manage
 from contexts.organisers.audit_store import AuditRepository
@@ -18,9 +20,6 @@ from contexts.organisers.schemas import Permission
 from contexts.organisers.store import OrganisersRepo
 from contexts.shared.errors import Forbidden, NotFound
 from contexts.shared.principal import Principal
-
-if TYPE_CHECKING:
-    from bootstrap import Container
 
 
 def _field(event: Any, name: str) -> Any:
@@ -71,15 +70,15 @@ class OrganiserAccess:
         return doc
 
 
-async def start_audit(container: Container) -> AuditRepository:
+async def start_audit(db: AsyncDatabase[dict[str, Any]]) -> AuditRepository:
     """The audit log on its own context database, ``<prefix>_audit``."""
-    audit = AuditRepository(container.db("audit"))
+    audit = AuditRepository(db)
     await audit.ensure_indexes()
     return audit
 
 
-async def start_organisers(container: Container) -> OrganiserAccess:
+async def start_organisers(db: AsyncDatabase[dict[str, Any]]) -> OrganiserAccess:
     """The organisers context (``<prefix>_organisers``): its storage and indexes."""
-    repo = OrganisersRepo(container.db("organisers"))
+    repo = OrganisersRepo(db)
     await repo.ensure_indexes()
     return OrganiserAccess(repo)

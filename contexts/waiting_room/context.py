@@ -1,20 +1,21 @@
 """The waiting-room context of one API process: its settings store, the queue actors'
-router, the token signer and the stream feeds, built once and closed with the app."""
+router, the token signer and the stream feeds, built once at start by the composition
+root (``start_waiting_room``) and closed with it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pymongo.asynchronous.database import AsyncDatabase
+
+from actors.config import RouterConfig
 from actors.errors import InventoryNotFoundError
 from actors.queue_router import QueueRouter
 from contexts.waiting_room.feed import QueueFeeds
 from contexts.waiting_room.rooms_store import WaitingRoomsRepo
 from contexts.waiting_room.tokens import QueueTokens
-
-if TYPE_CHECKING:
-    from bootstrap import Container
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +60,16 @@ def checkout_per_s(settings: Any) -> float:
     return max(0.0, float(getattr(settings, "stripe_max_rps", 0.0))) / 2
 
 
-def queue_context(container: Container) -> QueueContext:
-    """The process's context, made on first use (nothing connects until then)."""
-    context: Any = container.extras.get("queue")
-    if context is None:
-        queues = QueueRouter(container.router.calls.config)  # same namespace and journal
-        context = QueueContext(
-            rooms=WaitingRoomsRepo(container.db("queue"), container.settings.event_cache_s),
-            queues=queues,
-            tokens=QueueTokens(container.settings),
-            feeds=QueueFeeds(queues),
-            checkout_per_s=checkout_per_s(container.settings),
-        )
-        container.extras["queue"] = context
-    return context
+def start_waiting_room(
+    config: RouterConfig, db: AsyncDatabase[dict[str, Any]], settings: Any
+) -> QueueContext:
+    """The process's context; nothing connects until a room is asked (the queue actors
+    share the inventory router's ``config``: same namespace and journal)."""
+    queues = QueueRouter(config)
+    return QueueContext(
+        rooms=WaitingRoomsRepo(db, settings.event_cache_s),
+        queues=queues,
+        tokens=QueueTokens(settings),
+        feeds=QueueFeeds(queues),
+        checkout_per_s=checkout_per_s(settings),
+    )

@@ -36,12 +36,10 @@ ACTIVE_CACHE_S = 2.0  # how long another process may miss a join without the bus
 type ActiveCache = TtlCache[str, bool]
 
 
-def active_lists_cache(extras: dict[str, Any]) -> ActiveCache:
-    """This container's cache of "does this event have an active list" (made on first use)."""
-    cache = extras.get(CACHE_NAME)
-    if cache is None:
-        cache = extras[CACHE_NAME] = TtlCache(ACTIVE_CACHE_S, name=CACHE_NAME)
-    return cache
+def active_lists_cache() -> ActiveCache:
+    """A process's cache of "does this event have an active list" (the composition root
+    makes one, shared by the routes and the waiting-list worker)."""
+    return TtlCache(ACTIVE_CACHE_S, name=CACHE_NAME)
 
 
 def now() -> datetime:

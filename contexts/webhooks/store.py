@@ -34,13 +34,10 @@ ALL_EVENTS = None  # the cache key (and event_id) of subscriptions to every even
 type SubscriptionsCache = TtlCache[str | None, list[dict[str, Any]]]
 
 
-def subscriptions_cache(extras: dict[str, Any]) -> SubscriptionsCache:
-    """This container's cache of active subscriptions by event (created on first use)."""
-    cache = extras.get("webhook_subscriptions")
-    if cache is None:
-        cache = TtlCache(SUBSCRIPTIONS_CACHE_S, name=CACHE_NAME)
-        extras["webhook_subscriptions"] = cache
-    return cache
+def subscriptions_cache() -> SubscriptionsCache:
+    """A process's cache of active subscriptions by event (the composition root makes
+    one, shared by the routes and the webhooks worker)."""
+    return TtlCache(SUBSCRIPTIONS_CACHE_S, name=CACHE_NAME)
 
 
 def now() -> datetime:

@@ -238,7 +238,7 @@ async def test_login_brute_force_is_limited_and_tells_nothing(
         ),
     ) as row:
         user = await app_api.register()
-        hasher = app_api.container.extras["passwords"]
+        hasher = app_api.container.passwords
         verified: list[str] = []
         real_verify = hasher.verify
 

@@ -108,7 +108,7 @@ async def test_oauth2_password_form(api) -> None:
 
 async def test_unknown_email_and_wrong_password_look_the_same(api, monkeypatch) -> None:
     user = await api.register()
-    hasher = api.container.extras["passwords"]
+    hasher = api.container.passwords
     verified: list[str] = []
     real_verify = hasher.verify
     monkeypatch.setattr(

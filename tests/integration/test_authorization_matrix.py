@@ -537,7 +537,7 @@ async def verify_own_place(world: World, caller: str, r: httpx.Response) -> None
     """An admission names its holder: never another caller."""
     token = r.json().get("admission_token")
     if token:  # raises unless it admits this caller to this event
-        tokens = world.api.container.extras["queue"].tokens
+        tokens = world.api.container.waiting_room.tokens
         tokens.check_admission(token, world.users[caller]["id"], r.json()["event_id"])
 
 

@@ -12,9 +12,7 @@ import pytest
 
 from contexts.shared.messages import ORDER_CONFIRMED, ORDER_REFUNDED
 from contexts.waiting_room import waiting_list_store as waiting_list
-from contexts.waiting_room.waiting_list_store import WaitingListRepository, active_lists_cache
 from contexts.webhooks import store as webhooks
-from contexts.webhooks.store import WebhooksRepository, subscriptions_cache
 from tests.integration.api_support import Api, api
 from tests.integration.notify_support import eventually
 from tests.integration.ray_support import ray_local
@@ -36,9 +34,7 @@ async def test_subscriptions_changed_in_one_process_reach_the_others_worker(api:
     owner = await api.user("event_creator")
     event_id = await on_sale_event(api, owner, rows=1, seats=2)
     async with restarted(api.settings) as other:
-        repo = WebhooksRepository(
-            other.container.db("webhooks"), subscriptions_cache(other.container.extras)
-        )
+        repo = other.container.webhooks  # the one its webhooks worker reads
         assert await repo.matching(event_id, ORDER_CONFIRMED) == []  # now cached there
 
         async def subscribe(**body: object) -> str:
@@ -62,9 +58,7 @@ async def test_subscriptions_changed_in_one_process_reach_the_others_worker(api:
         assert deleted.status_code == 204, deleted.text
         await eventually(lambda: _equal(matched, {every}), timeout=10)
         # The writer's own process sees its changes at once.
-        here = WebhooksRepository(
-            api.container.db("webhooks"), subscriptions_cache(api.container.extras)
-        )
+        here = api.container.webhooks
         assert {str(s["_id"]) for s in await here.matching(event_id, ORDER_CONFIRMED)} == {every}
 
 
@@ -78,9 +72,7 @@ async def test_a_join_in_one_process_reaches_the_others_waitlist_worker(api: Api
     )
     assert held.status_code == 201, held.text  # sold out: a list may start
     async with restarted(api.settings) as other:
-        repo = WaitingListRepository(
-            other.container.db("waitlist"), active_lists_cache(other.container.extras)
-        )
+        repo = other.container.waiting_list  # the one its waitlist worker reads
         assert await repo.any_active(event_id) is False  # now cached there
         buyer = await api.user()
         joined = await api.client.post(

@@ -135,7 +135,7 @@ async def test_admission_tokens_gate_reserve_and_a_sell_out_closes_the_queue(api
             api.client.get(f"/v1/events/{event_id}/queue/stream", headers=buyers[5])
         ),
     ]
-    feeds = api.container.extras["queue"].feeds
+    feeds = api.container.waiting_room.feeds
 
     def both_told() -> bool:  # both streams listen, and were told their place (queued)
         feed = feeds._feeds.get(event_id)

@@ -13,7 +13,6 @@ from dataclasses import replace
 import pytest
 
 from actors.refs import HoldRef
-from contexts.waiting_room.context import queue_context
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event
@@ -36,8 +35,8 @@ async def room_status(api: Api, event_id: str, status: str, wait_s: float = 20) 
 async def test_admission_pauses_while_checkout_is_full(api: Api) -> None:
     # 0.0051 payments/s x a 600 s hold: checkout can take 3 places (as if Stripe's
     # rate were that low), against 20 seats.
-    context = queue_context(api.container)
-    api.container.extras["queue"] = replace(context, checkout_per_s=0.0051)
+    context = api.container.waiting_room
+    api.container.waiting_room = replace(context, checkout_per_s=0.0051)
     organiser = await api.user("event_creator")
     event_id = await on_sale_event(api, organiser, rows=1, seats=20, limit=2)
     setup = await api.client.put(

@@ -72,40 +72,6 @@ PORTS: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
-# Known violations still to be removed (Step 14's follow-ups): (importer, imported).
-# The list may only shrink: a fixed one must leave it (a test says so).
-KNOWN: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("bootstrap", "workers.host"),
-        ("cluster.queues", "workers.host"),
-        ("contexts.catalog.context", "bootstrap"),
-        ("contexts.catalog.promos", "bootstrap"),
-        ("contexts.orders.context", "bootstrap"),
-        ("contexts.orders.context", "workers.bus"),
-        ("contexts.orders.context", "workers.payments.worker"),
-        ("contexts.organisers.access", "bootstrap"),
-        ("contexts.waiting_room.context", "bootstrap"),
-    }
-)
-
-# Import cycles still to be broken, each as its set of modules; may only shrink too.
-KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset(
-            {
-                "bootstrap",
-                "contexts.catalog.context",
-                "contexts.catalog.events",
-                "contexts.catalog.search",
-                "contexts.orders.context",
-                "contexts.organisers.access",
-                "workers.host",
-                "workers.payments.worker",
-            }
-        ),
-    }
-)
-
 
 def modules() -> dict[str, Path]:
     """Every project module by dotted name."""
@@ -184,17 +150,11 @@ def test_every_import_points_down_the_layers() -> None:
         (importer, imported)
         for importer, targets in graph().items()
         for imported in targets
-        if not allowed(importer, imported) and (importer, imported) not in KNOWN
+        if not allowed(importer, imported)
     )
     assert not wrong, "imports against the direction:\n" + "\n".join(
         f"  {a} -> {b}" for a, b in wrong
     )
-
-
-def test_the_known_violations_are_still_there() -> None:
-    # A violation fixed must leave KNOWN, so the list only shrinks.
-    edges = {(a, b) for a, targets in graph().items() for b in targets}
-    assert not (KNOWN - edges), f"fixed, remove from KNOWN: {sorted(KNOWN - edges)}"
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -242,13 +202,8 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_cycle() -> None:
-    found = [c for c in cycles(graph()) if frozenset(c) not in KNOWN_CYCLES]
+    found = cycles(graph())
     assert not found, "import cycles:\n" + "\n".join("  " + " <-> ".join(c) for c in found)
-
-
-def test_the_known_cycles_are_still_there() -> None:
-    found = {frozenset(c) for c in cycles(graph())}
-    assert not (KNOWN_CYCLES - found), f"broken, remove from KNOWN_CYCLES: {KNOWN_CYCLES - found}"
 
 
 @pytest.mark.parametrize(
@@ -262,6 +217,9 @@ def test_the_known_cycles_are_still_there() -> None:
         ("api.routes.orders", "bootstrap", True),
         ("workers.host", "api.main", False),
         ("api.main", "workers.host", False),
+        ("bootstrap", "workers.host", False),
+        ("contexts.orders.context", "bootstrap", False),
+        ("cluster.queues", "workers.host", False),
         ("bench.http_bench", "api.main", True),
     ],
 )

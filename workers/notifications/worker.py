@@ -25,8 +25,8 @@ from contexts.shared.messages import (
     WAITLIST_OFFERED,
     handle_facts,
 )
+from contexts.shared.queues import queue_expiry, queue_name
 from workers.bus import EVENTS_EXCHANGE, INVENTORY_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_expiry, queue_name
 from workers.notifications.channels import Channel, EmailChannel, LoggingSms, SmtpConfig
 from workers.notifications.directory import ContainerSources, MongoUserDirectory
 from workers.notifications.records import NotificationLog

@@ -14,8 +14,8 @@ from typing import Any
 
 from contexts.orders.charge import PaymentsHandler
 from contexts.shared.messages import EVENT_CANCELLED, PAYMENT_REQUESTED
+from contexts.shared.queues import queue_expiry, queue_name
 from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_expiry, queue_name
 
 NAME = "payments"
 # Charges run concurrently: aio-pika hands each delivered message to its own task, and

@@ -15,10 +15,9 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from actors.amqp import routing_key
 from contexts.shared.messages import handle_facts
+from contexts.shared.queues import queue_expiry, queue_name
 from contexts.waiting_room.offers import CLAIMED, RETURNS, Offers
-from contexts.waiting_room.waiting_list_store import WaitingListRepository, active_lists_cache
 from workers.bus import INVENTORY_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_expiry, queue_name
 
 NAME = "waitlist"
 
@@ -56,8 +55,7 @@ async def build(container: Any, spec: QueueSpec | None = None) -> WaitlistWorker
     if not container.amqp_url:
         raise RuntimeError("the waiting-list worker needs RabbitMQ (AMQP_URL)")
     # Asked for every returned or confirmed hold: cached, invalidated by every join.
-    repo = WaitingListRepository(container.db("waitlist"), active_lists_cache(container.extras))
-    await repo.ensure_indexes()
+    repo = container.waiting_list  # indexes: made by the composition root
     offers = Offers(repo, container.router, container.publisher)
     return WaitlistWorker(container.amqp_url, spec or queue_spec(container.settings), offers)
 

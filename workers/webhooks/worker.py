@@ -22,11 +22,10 @@ from contexts.shared.messages import (
     decode,
 )
 from contexts.shared.principal import Principal
+from contexts.shared.queues import queue_expiry, queue_name
 from contexts.webhooks.dispatch import Dispatcher
 from contexts.webhooks.sender import HttpxSender, Sender
-from contexts.webhooks.store import WebhooksRepository, subscriptions_cache
 from workers.bus import EVENTS_EXCHANGE, Consumer, QueueSpec
-from workers.host import queue_expiry, queue_name
 
 NAME = "webhooks"
 KINDS = (ORDER_CONFIRMED, ORDER_FAILED, ORDER_REFUNDED, TICKET_CHECKED_IN)
@@ -85,8 +84,7 @@ async def build(
     if not container.amqp_url:
         raise RuntimeError("the webhooks worker needs RabbitMQ (AMQP_URL)")
     # Read per message (every confirmed order): cached, invalidated on every change.
-    repo = WebhooksRepository(container.db("webhooks"), subscriptions_cache(container.extras))
-    await repo.ensure_indexes()
+    repo = container.webhooks  # indexes: made by the composition root
     dispatcher = Dispatcher(
         repo,
         # Outside production receivers may be local (tests, a developer's machine).
