@@ -30,10 +30,10 @@ from actors.mongo_embedded import EmbeddedMongo, mongodb_url
 from actors.router import InventoryRouter
 from contexts.auth.accounts import AccountService, start_accounts
 from contexts.auth.passwords import PasswordHasher
-from contexts.auth.refresh_tokens_store import RefreshTokensRepository
+from contexts.auth.refresh_tokens_store import RefreshTokensStore
 from contexts.auth.sessions import AuthService
 from contexts.auth.tokens import TokenService
-from contexts.auth.users_store import UsersRepository
+from contexts.auth.users_store import UsersStore
 from contexts.catalog.context import Catalog, start_catalog
 from contexts.catalog.live_feed import LiveFeeds
 from contexts.catalog.placement import PlacementView
@@ -44,31 +44,31 @@ from contexts.orders.history import OrderHistory
 from contexts.orders.payments import PaymentService
 from contexts.orders.refunds import OrderService
 from contexts.orders.settlement import Settlement
-from contexts.orders.store import OrdersRepository
+from contexts.orders.store import OrdersStore
 from contexts.orders.stripe_gateway import StripeGateway
 from contexts.organisers.access import OrganiserAccess, start_audit, start_organisers
 from contexts.organisers.audit import AuditService
-from contexts.organisers.audit_store import AuditRepository
+from contexts.organisers.audit_store import AuditStore
 from contexts.organisers.team import OrganiserService
 from contexts.reservations.service import ReservationService
 from contexts.shared.cache_bus import CacheBus
 from contexts.shared.logging import redact_url
-from contexts.shared.publisher import EventsPublisher
+from contexts.shared.publisher import MessagePublisher
 from contexts.shared.ratelimit import RateLimiter
 from contexts.shared.settings import Settings
 from contexts.shared.telemetry import ACTOR_SERVICE, setup_process_tracing, tracing_config
 from contexts.tickets.reports import ReportService
-from contexts.tickets.reports_store import ReportsRepo
+from contexts.tickets.reports_store import ReportsStore
 from contexts.tickets.service import TicketService
 from contexts.tickets.signer import TicketSigner
 from contexts.tickets.transfers import TransferService
 from contexts.tickets.transfers_store import TicketTransfers
-from contexts.waiting_room.admission import AdmissionGate, QueuePlaces
-from contexts.waiting_room.context import QueueContext, start_waiting_room
+from contexts.waiting_room.admission import AdmissionGate, WaitingRoomPlaces
+from contexts.waiting_room.context import WaitingRoomContext, start_waiting_room
 from contexts.waiting_room.rooms import WaitingRoomService
 from contexts.waiting_room.waiting_list import WaitingListService
-from contexts.waiting_room.waiting_list_store import WaitingListRepository, active_lists_cache
-from contexts.webhooks.store import WebhooksRepository, subscriptions_cache
+from contexts.waiting_room.waiting_list_store import WaitingListStore, active_lists_cache
+from contexts.webhooks.store import WebhooksStore, subscriptions_cache
 from contexts.webhooks.subscriptions import WebhookService
 
 log = logging.getLogger(__name__)
@@ -93,30 +93,30 @@ class Container:
     limiter: RateLimiter
     amqp_url: str | None  # None: RabbitMQ unreachable at start (nothing is published)
     cache_bus: CacheBus | None  # the caches' invalidation fanout (None without RabbitMQ)
-    publisher: EventsPublisher  # the events exchange; connects on first publish
+    publisher: MessagePublisher  # the events exchange; connects on first publish
     # auth
     tokens: TokenService
-    users: UsersRepository
+    users: UsersStore
     passwords: PasswordHasher
-    refresh_tokens: RefreshTokensRepository
+    refresh_tokens: RefreshTokensStore
     history: OrderHistory  # a buyer's orders, read by the account pages
     # organisers (who may act on events) and the audit log
-    audit: AuditRepository
+    audit: AuditStore
     organisers: OrganiserAccess
     # catalog
     catalog: Catalog
     promos: PromoService
     live_feeds: LiveFeeds  # its readers run only while someone listens
     # orders and tickets
-    orders: OrdersRepository
+    orders: OrdersStore
     signer: TicketSigner
     stripe: StripeGateway
     settlement: Settlement
     # waiting rooms and waiting lists
-    waiting_room: QueueContext
-    waiting_list: WaitingListRepository
+    waiting_room: WaitingRoomContext
+    waiting_list: WaitingListStore
     # webhooks
-    webhooks: WebhooksRepository
+    webhooks: WebhooksStore
     embedded_mongo: EmbeddedMongo | None = None
     started_ray: bool = False
     services: list[Service] = field(default_factory=list)  # what ``start`` was handed
@@ -156,8 +156,8 @@ class Container:
     def waiting_rooms(self) -> WaitingRoomService:
         return WaitingRoomService(self.waiting_room, self.catalog, self.users)
 
-    def queue_places(self) -> QueuePlaces:
-        return QueuePlaces(self.waiting_room, self.catalog)
+    def queue_places(self) -> WaitingRoomPlaces:
+        return WaitingRoomPlaces(self.waiting_room, self.catalog)
 
     def waiting_lists(self) -> WaitingListService:
         return WaitingListService(self.waiting_list, self.catalog, self.router)
@@ -197,7 +197,7 @@ class Container:
     def reports(self) -> ReportService:
         # organisers: who may view_reports on an event
         return ReportService(
-            ReportsRepo(self.orders.collection), self.catalog.events_repo, self.organisers
+            ReportsStore(self.orders.collection), self.catalog.events_repo, self.organisers
         )
 
     def webhook_service(self) -> WebhookService:
@@ -302,12 +302,12 @@ async def _build(settings: Settings, closing: AsyncExitStack) -> Container:
     cache_bus = await CacheBus.start(amqp_url, settings.amqp_queue_prefix)
     if cache_bus is not None:
         closing.push_async_callback(cache_bus.close)
-    users = UsersRepository(db("auth"))
+    users = UsersStore(db("auth"))
     passwords = PasswordHasher()
-    refresh_tokens = RefreshTokensRepository(db("auth"))
+    refresh_tokens = RefreshTokensStore(db("auth"))
     history = OrderHistory(db("orders"))
     await start_accounts(users, passwords, refresh_tokens, history, settings)  # + the admin
-    publisher = EventsPublisher(amqp_url)  # connects on first publish
+    publisher = MessagePublisher(amqp_url)  # connects on first publish
     closing.push_async_callback(quietly, publisher.close)
     audit = await start_audit(db("audit"))  # before anything that audits
     organisers = await start_organisers(db("organisers"))  # the catalog asks it
@@ -319,9 +319,9 @@ async def _build(settings: Settings, closing: AsyncExitStack) -> Container:
     closing.push_async_callback(quietly, parts.stripe.close)
     waiting_room = start_waiting_room(router.calls.config, db("queue"), settings)
     closing.push_async_callback(waiting_room.close)  # the rooms' streams and actor calls
-    waiting_list = WaitingListRepository(db("waitlist"), active_lists_cache())
+    waiting_list = WaitingListStore(db("waitlist"), active_lists_cache())
     await waiting_list.ensure_indexes()
-    webhooks = WebhooksRepository(db("webhooks"), subscriptions_cache())
+    webhooks = WebhooksStore(db("webhooks"), subscriptions_cache())
     await webhooks.ensure_indexes()
     return Container(
         settings=settings,

@@ -15,13 +15,13 @@ from actors.router import InventoryRouter as Router
 from bootstrap import Container
 from contexts.auth.accounts import AccountService
 from contexts.auth.sessions import AuthService
-from contexts.auth.users_store import UsersRepository
+from contexts.auth.users_store import UsersStore
 from contexts.catalog.context import Catalog
-from contexts.catalog.events_store import EventsRepo as EventsRepository
+from contexts.catalog.events_store import EventsStore as EventsRepository
 from contexts.catalog.live_feed import LiveFeeds as LiveFeedsService
 from contexts.catalog.placement import PlacementView
 from contexts.catalog.promos import PromoService
-from contexts.catalog.venues_store import VenuesRepo as VenuesRepository
+from contexts.catalog.venues_store import VenuesStore as VenuesRepository
 from contexts.orders.payments import PaymentService
 from contexts.orders.refunds import OrderService
 from contexts.organisers.audit import AuditService
@@ -32,7 +32,7 @@ from contexts.shared.principal import Principal
 from contexts.tickets.reports import ReportService
 from contexts.tickets.service import TicketService
 from contexts.tickets.transfers import TransferService
-from contexts.waiting_room.admission import QueuePlaces
+from contexts.waiting_room.admission import WaitingRoomPlaces
 from contexts.waiting_room.rooms import WaitingRoomService
 from contexts.waiting_room.waiting_list import WaitingListService
 from contexts.webhooks.subscriptions import WebhookService
@@ -99,11 +99,11 @@ ClientIp = Annotated[str, Depends(client_ip)]
 # -- auth and users ----------------------------------------------------------------
 
 
-async def get_users_repo(container: ContainerDep) -> UsersRepository:
+async def get_users_repo(container: ContainerDep) -> UsersStore:
     return container.users
 
 
-UsersRepo = Annotated[UsersRepository, Depends(get_users_repo)]
+UsersRepo = Annotated[UsersStore, Depends(get_users_repo)]
 
 
 async def get_auth(container: ContainerDep) -> AuthService:
@@ -138,8 +138,8 @@ async def get_events_repo(container: ContainerDep) -> EventsRepository:
     return container.catalog.events_repo
 
 
-VenuesRepo = Annotated[VenuesRepository, Depends(get_venues_repo)]
-EventsRepo = Annotated[EventsRepository, Depends(get_events_repo)]  # get_for_sale(), cached
+VenuesStore = Annotated[VenuesRepository, Depends(get_venues_repo)]
+EventsStore = Annotated[EventsRepository, Depends(get_events_repo)]  # get_for_sale(), cached
 
 
 # -- reservations ------------------------------------------------------------------
@@ -159,7 +159,7 @@ async def get_waiting_rooms(container: ContainerDep) -> WaitingRoomService:
     return container.waiting_rooms()
 
 
-async def get_queue_places(container: ContainerDep) -> QueuePlaces:
+async def get_queue_places(container: ContainerDep) -> WaitingRoomPlaces:
     return container.queue_places()
 
 
@@ -181,7 +181,7 @@ async def queue_caller(
 
 
 WaitingRooms = Annotated[WaitingRoomService, Depends(get_waiting_rooms)]
-QueuePlacesDep = Annotated[QueuePlaces, Depends(get_queue_places)]
+QueuePlacesDep = Annotated[WaitingRoomPlaces, Depends(get_queue_places)]
 QueueCaller = Annotated[str, Depends(queue_caller)]
 
 

@@ -22,7 +22,7 @@ from actors.mongo_embedded import mongodb_url
 from bootstrap import database
 from contexts.auth.accounts import AdminCredentials, AdminEmailTaken, describe, ensure_admin
 from contexts.auth.passwords import PasswordHasher
-from contexts.auth.users_store import UsersRepository
+from contexts.auth.users_store import UsersStore
 from contexts.shared.settings import Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
@@ -82,7 +82,7 @@ async def _create_admin(
     )
     try:
         # Only the auth database: creating an admin needs no Ray (not the whole root).
-        users = UsersRepository(database(client, settings, "auth"))
+        users = UsersStore(database(client, settings, "auth"))
         await users.ensure_indexes()  # the unique email index, if the API never ran
         return await ensure_admin(users, PasswordHasher(), email, password, promote_existing)
     finally:

@@ -15,11 +15,11 @@ from pydantic import BaseModel, ValidationError
 
 from contexts.auth.errors import InvalidCurrentPassword
 from contexts.auth.passwords import PasswordHasher
-from contexts.auth.refresh_tokens_store import RefreshTokensRepository
+from contexts.auth.refresh_tokens_store import RefreshTokensStore
 from contexts.auth.schemas import Email, Password
 from contexts.auth.sessions import public
 from contexts.auth.user_schemas import OrderPage, OrderSummary, UserPage, UserPublic, UserUpdate
-from contexts.auth.users_store import EmailAlreadyUsed, UsersRepository
+from contexts.auth.users_store import EmailAlreadyUsed, UsersStore
 from contexts.orders.history import OrderHistory
 from contexts.organisers.audit import NO_AUDIT, AuditEntry, AuditLog
 from contexts.shared.errors import NotFound
@@ -33,8 +33,8 @@ class AccountService:
 
     def __init__(
         self,
-        users: UsersRepository,
-        refresh_tokens: RefreshTokensRepository,
+        users: UsersStore,
+        refresh_tokens: RefreshTokensStore,
         passwords: PasswordHasher,
         history: OrderHistory,
         audit: AuditLog = NO_AUDIT,
@@ -117,7 +117,7 @@ class AdminEmailTaken(RuntimeError):
 
 
 async def ensure_admin(
-    users: UsersRepository,
+    users: UsersStore,
     passwords: PasswordHasher,
     email: str,
     password: str,
@@ -156,9 +156,9 @@ async def ensure_admin(
 
 
 async def start_accounts(
-    users: UsersRepository,
+    users: UsersStore,
     passwords: PasswordHasher,
-    refresh_tokens: RefreshTokensRepository,
+    refresh_tokens: RefreshTokensStore,
     history: OrderHistory,
     settings: Any,
 ) -> None:

@@ -41,7 +41,7 @@ def _record(doc: dict[str, Any]) -> RefreshRecord:
     )
 
 
-class RefreshTokensRepository:
+class RefreshTokensStore:
     """Refresh tokens in ``<prefix>_auth.refresh_tokens``."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:

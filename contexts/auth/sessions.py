@@ -18,11 +18,11 @@ from contexts.auth.errors import (
     RefreshTokenReused,
 )
 from contexts.auth.passwords import PasswordHasher
-from contexts.auth.refresh_tokens_store import RefreshTokensRepository
+from contexts.auth.refresh_tokens_store import RefreshTokensStore
 from contexts.auth.schemas import TokenPair
 from contexts.auth.tokens import TokenService
 from contexts.auth.user_schemas import UserCreate, UserPublic
-from contexts.auth.users_store import EmailAlreadyUsed, UserRecord, UsersRepository
+from contexts.auth.users_store import EmailAlreadyUsed, UserRecord, UsersStore
 from contexts.shared.settings import Settings
 
 DEFAULT_ROLES = ["user"]
@@ -43,8 +43,8 @@ class AuthService:
 
     def __init__(
         self,
-        users: UsersRepository,
-        refresh_tokens: RefreshTokensRepository,
+        users: UsersStore,
+        refresh_tokens: RefreshTokensStore,
         passwords: PasswordHasher,
         tokens: TokenService,
         settings: Settings,

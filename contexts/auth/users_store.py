@@ -60,7 +60,7 @@ def _record(doc: dict[str, Any]) -> UserRecord:
     )
 
 
-class UsersRepository:
+class UsersStore:
     """Accounts in ``<prefix>_auth.users``."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -14,17 +14,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from actors.router import InventoryRouter
 from contexts.catalog.events import EventService
-from contexts.catalog.events_store import EventsRepo
+from contexts.catalog.events_store import EventsStore
 from contexts.catalog.rules import EventForSale
 from contexts.catalog.search import EventSearch
 from contexts.catalog.venues import VenueService
-from contexts.catalog.venues_store import VenuesRepo
+from contexts.catalog.venues_store import VenuesStore
 from contexts.catalog.views import EventViews
 from contexts.organisers.access import OrganiserAccess
 from contexts.organisers.audit import AuditLog
 from contexts.organisers.schemas import Permission
 from contexts.shared.principal import Principal
-from contexts.shared.publisher import EventsPublisher
+from contexts.shared.publisher import MessagePublisher
 from contexts.shared.settings import Settings
 
 
@@ -32,8 +32,8 @@ from contexts.shared.settings import Settings
 class Catalog:
     """Everything the catalog routes (and the reservations context) use."""
 
-    venues_repo: VenuesRepo
-    events_repo: EventsRepo
+    venues_repo: VenuesStore
+    events_repo: EventsStore
     venues: VenueService
     events: EventService
     search: EventSearch
@@ -53,12 +53,12 @@ async def start_catalog(
     db: AsyncDatabase[dict[str, Any]],
     settings: Settings,
     router: InventoryRouter,
-    publisher: EventsPublisher,
+    publisher: MessagePublisher,
     organisers: OrganiserAccess,
     audit: AuditLog,
 ) -> Catalog:
-    venues_repo = VenuesRepo(db)
-    events_repo = EventsRepo(db, settings.event_cache_s)
+    venues_repo = VenuesStore(db)
+    events_repo = EventsStore(db, settings.event_cache_s)
     await venues_repo.ensure_indexes()
     await events_repo.ensure_indexes()
     return Catalog(

@@ -20,7 +20,7 @@ from contexts.catalog.errors import (
     NotDraft,
     UnknownVenue,
 )
-from contexts.catalog.events_store import EventsRepo
+from contexts.catalog.events_store import EventsStore
 from contexts.catalog.rules import (
     check_schedule,
     engine_terms,
@@ -30,7 +30,7 @@ from contexts.catalog.rules import (
     to_ms,
 )
 from contexts.catalog.schemas import EventCreate, EventPublic, EventUpdate, VenueRef
-from contexts.catalog.venues_store import VenuesRepo
+from contexts.catalog.venues_store import VenuesStore
 from contexts.organisers.access import OrganiserAccess
 from contexts.organisers.audit import NO_AUDIT, AuditEntry, AuditLog
 from contexts.shared.errors import Forbidden, NotFound
@@ -67,7 +67,7 @@ def _normalised(values: dict[str, Any]) -> dict[str, Any]:
 
 
 class Announcer(Protocol):
-    """Where application events go (``EventsPublisher``): returns once durable."""
+    """Where application events go (``MessagePublisher``): returns once durable."""
 
     async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...
 
@@ -77,8 +77,8 @@ class EventService:
 
     def __init__(
         self,
-        events: EventsRepo,
-        venues: VenuesRepo,
+        events: EventsStore,
+        venues: VenuesStore,
         router: InventoryRouter,
         settings: Settings,
         announcer: Announcer,

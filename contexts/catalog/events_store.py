@@ -37,7 +37,7 @@ FOR_SALE = dict.fromkeys(
 )
 
 
-class EventsRepo:
+class EventsStore:
     """Events storage; ``get_for_sale`` serves the reservation hot path from memory."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:

@@ -11,7 +11,7 @@ from contexts.shared.principal import Principal
 
 
 class PromoDefinitions(Protocol):
-    """Code definitions by (event, code), unique (``promos_store.PromosRepo``):
+    """Code definitions by (event, code), unique (``promos_store.PromosStore``):
     ``insert`` raises ``promos_store.PromoExists`` for a code the event has already."""
 
     async def insert(self, doc: dict[str, Any]) -> dict[str, Any]: ...

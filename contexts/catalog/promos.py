@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from actors.errors import InventoryNotFoundError, InventoryUnavailableError
 from contexts.catalog.promo_ports import ManagedEvents, PromoDefinitions, UseCounts
 from contexts.catalog.promo_schemas import PromoCreate, PromoPublic, PromoUpdate
-from contexts.catalog.promos_store import PromoExists, PromosRepo
+from contexts.catalog.promos_store import PromoExists, PromosStore
 from contexts.catalog.rules import now_ms, to_ms
 from contexts.organisers.audit import NO_AUDIT, AuditEntry
 from contexts.shared.errors import Conflict, Invalid, NotFound
@@ -199,6 +199,6 @@ async def start_promos(
 ) -> PromoService:
     """The process's promo service (one repository, so one cache), built once at start
     by the composition root; ``events`` is the catalog's ``EventService``."""
-    repo = PromosRepo(db, cache_s)
+    repo = PromosStore(db, cache_s)
     await repo.ensure_indexes()
     return PromoService(repo, events, router)

@@ -24,7 +24,7 @@ class PromoExists(Exception):
     """The event already has a code with this name."""
 
 
-class PromosRepo:
+class PromosStore:
     """Promo code definitions by event and code."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contexts.catalog.events_store import EventsRepo
+from contexts.catalog.events_store import EventsStore
 from contexts.catalog.rules import engine_terms, engine_venue
-from contexts.catalog.venues_store import VenuesRepo
+from contexts.catalog.venues_store import VenuesStore
 
 if TYPE_CHECKING:
     from actors.router import InventoryRouter
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class CatalogReopener:
     """``await reopener(event_id)``: True once the event's actors exist again."""
 
-    def __init__(self, events: EventsRepo, venues: VenuesRepo, router: InventoryRouter) -> None:
+    def __init__(self, events: EventsStore, venues: VenuesStore, router: InventoryRouter) -> None:
         self.events = events
         self.venues = venues
         self.router = router

@@ -112,7 +112,7 @@ def engine_terms(event: dict[str, Any]) -> SaleTerms:
 
 @dataclass(frozen=True, slots=True)
 class EventForSale:
-    """What the reserve path needs of an event, cached in-process (see EventsRepo)."""
+    """What the reserve path needs of an event, cached in-process (see EventsStore)."""
 
     id: str
     title: str

@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from contexts.catalog.docs import object_id
 from contexts.catalog.events import event_public
-from contexts.catalog.events_store import EventsRepo
+from contexts.catalog.events_store import EventsStore
 from contexts.catalog.rules import now_ms
 from contexts.catalog.schemas import Category, EventPublic
 from contexts.organisers.access import OrganiserAccess
@@ -40,7 +40,7 @@ class EventQuery:
 class EventSearch:
     """Runs searches against the events repository."""
 
-    def __init__(self, events: EventsRepo, access: OrganiserAccess | None = None) -> None:
+    def __init__(self, events: EventsStore, access: OrganiserAccess | None = None) -> None:
         self.events, self.access = events, access
 
     async def search(

@@ -10,7 +10,7 @@ from contexts.catalog.docs import object_id
 from contexts.catalog.errors import VenueTooLarge
 from contexts.catalog.rules import engine_venue, now_ms
 from contexts.catalog.venue_schemas import MAX_CAPACITY, VenueCreate, VenuePublic, VenueSummary
-from contexts.catalog.venues_store import VenuesRepo
+from contexts.catalog.venues_store import VenuesStore
 from contexts.organisers.audit import NO_AUDIT, AuditEntry, AuditLog
 from contexts.shared.errors import NotFound
 from contexts.shared.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
@@ -32,7 +32,7 @@ def _fields(doc: dict[str, Any], model: type[VenueSummary]) -> dict[str, Any]:
 class VenueService:
     """Venues are shared: any event creator may hold events at any venue."""
 
-    def __init__(self, venues: VenuesRepo, audit: AuditLog = NO_AUDIT) -> None:
+    def __init__(self, venues: VenuesStore, audit: AuditLog = NO_AUDIT) -> None:
         self.venues, self.audit = venues, audit
 
     async def create(

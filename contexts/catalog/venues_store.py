@@ -16,7 +16,7 @@ from contexts.catalog.docs import IDEMPOTENCY_INDEX, insert_once, object_id
 SUMMARY = {"sections": 0, "areas": 0, "idempotency": 0}  # lists skip the seat map
 
 
-class VenuesRepo:
+class VenuesStore:
     """Create, read and list venues."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ import json
 
 from actors.router import InventoryRouter
 from contexts.catalog.errors import NotOnSale
-from contexts.catalog.events_store import EventsRepo
+from contexts.catalog.events_store import EventsStore
 from contexts.catalog.rules import can_see
 from contexts.catalog.view_schemas import AvailabilityPublic
 from contexts.shared.cache import TtlCache
@@ -25,7 +25,7 @@ SEAT_MAPS_CACHED = 256  # bounded: the hot events of the moment, ~100 KB each at
 class EventViews:
     """Availability counts and seat states, for events that were published."""
 
-    def __init__(self, events: EventsRepo, router: InventoryRouter, seats_cache_s: float) -> None:
+    def __init__(self, events: EventsStore, router: InventoryRouter, seats_cache_s: float) -> None:
         self.events = events
         self.router = router
         self._seats: TtlCache[str, bytes] = TtlCache(seats_cache_s, SEAT_MAPS_CACHED)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contexts.orders.store import OrdersRepository
+from contexts.orders.store import OrdersStore
 from contexts.shared.messages import (
     ORDER_CONFIRMED,
     ORDER_FAILED,
@@ -28,14 +28,12 @@ from contexts.shared.messages import (
     OrderRefunded,
     TicketLine,
 )
-from contexts.shared.publisher import EventsPublisher, send
+from contexts.shared.publisher import MessagePublisher, send
 
 ANNOUNCE = {"confirmed": ORDER_CONFIRMED, "failed": ORDER_FAILED, "refunded": ORDER_REFUNDED}
 
 
-async def announce(
-    orders: OrdersRepository, publisher: EventsPublisher, order: dict[str, Any]
-) -> None:
+async def announce(orders: OrdersStore, publisher: MessagePublisher, order: dict[str, Any]) -> None:
     """Publish the order's outcome if it is final and not yet announced."""
     status = order["status"]
     kind = ANNOUNCE.get(status)
@@ -45,7 +43,7 @@ async def announce(
     await orders.mark_announced(order["_id"], kind)
 
 
-async def publish_outcome(publisher: EventsPublisher, order: dict[str, Any]) -> str:
+async def publish_outcome(publisher: MessagePublisher, order: dict[str, Any]) -> str:
     """Publish ``order``'s (final) outcome, recorded or not yet; the message kind."""
     status = order["status"]
     kind = ANNOUNCE[status]

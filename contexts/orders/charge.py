@@ -24,7 +24,7 @@ import stripe
 from aio_pika.abc import AbstractIncomingMessage
 
 from contexts.orders.settlement import Settlement
-from contexts.orders.store import OrdersRepository, entry, parse_id
+from contexts.orders.store import OrdersStore, entry, parse_id
 from contexts.orders.stripe_gateway import Charge, StripeGateway
 from contexts.shared.bus_codec import PermanentError
 from contexts.shared.errors import Conflict
@@ -45,9 +45,7 @@ class PaymentsHandler:
     """Handles one ``payment.requested`` message end to end, and refunds every paid order
     of an event on ``event.cancelled``."""
 
-    def __init__(
-        self, orders: OrdersRepository, stripe: StripeGateway, settlement: Settlement
-    ) -> None:
+    def __init__(self, orders: OrdersStore, stripe: StripeGateway, settlement: Settlement) -> None:
         self.orders, self.stripe, self.settlement = orders, stripe, settlement
         self.crash_after_stripe = os.environ.get(CRASH_AFTER_STRIPE) == "1"
 

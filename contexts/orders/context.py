@@ -16,10 +16,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from actors.router import InventoryRouter
 from contexts.orders.settlement import Settlement
-from contexts.orders.store import OrdersRepository
+from contexts.orders.store import OrdersStore
 from contexts.orders.stripe_gateway import StripeGateway
 from contexts.organisers.audit import AuditLog
-from contexts.shared.publisher import EventsPublisher
+from contexts.shared.publisher import MessagePublisher
 from contexts.shared.settings import Settings
 from contexts.tickets.signer import TicketSigner
 
@@ -28,7 +28,7 @@ from contexts.tickets.signer import TicketSigner
 class OrdersParts:
     """What the orders context adds to the process."""
 
-    orders: OrdersRepository
+    orders: OrdersStore
     signer: TicketSigner
     stripe: StripeGateway
     settlement: Settlement
@@ -38,11 +38,11 @@ async def start_orders(
     db: AsyncDatabase[dict[str, Any]],
     settings: Settings,
     router: InventoryRouter,
-    publisher: EventsPublisher,
+    publisher: MessagePublisher,
     audit: AuditLog,
 ) -> OrdersParts:
     """Production's refusals (contexts.shared.settings) ran before any start."""
-    orders = OrdersRepository(db)
+    orders = OrdersStore(db)
     await orders.ensure_indexes()
     signer = TicketSigner.from_settings(settings)
     stripe = StripeGateway.from_settings(settings)

@@ -16,14 +16,14 @@ from actors.refs import HoldRef
 from actors.router import InventoryRouter
 from contexts.orders.payment_schemas import PaymentCreate, PaymentPublic, WebhookReceipt
 from contexts.orders.settlement import Settlement
-from contexts.orders.store import OrdersRepository, entry, now, order_id_for
+from contexts.orders.store import OrdersStore, entry, now, order_id_for
 from contexts.orders.stripe_gateway import StripeGateway
 from contexts.orders.stripe_webhook import reconcile
 from contexts.reservations.schemas import Money
 from contexts.shared.errors import Conflict, NotFound
 from contexts.shared.messages import PaymentRequested
 from contexts.shared.principal import Principal
-from contexts.shared.publisher import EventsPublisher, send
+from contexts.shared.publisher import MessagePublisher, send
 from engine import HoldNotFoundError
 
 PAYMENT_STATUS = {"pending": "processing", "confirmed": "succeeded"}
@@ -51,10 +51,10 @@ class PaymentService:
 
     def __init__(
         self,
-        orders: OrdersRepository,
+        orders: OrdersStore,
         router: InventoryRouter,
         catalog: Any,
-        publisher: EventsPublisher,
+        publisher: MessagePublisher,
         stripe: StripeGateway,
         settlement: Settlement,
     ) -> None:

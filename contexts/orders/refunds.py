@@ -11,7 +11,7 @@ from typing import Any
 
 from contexts.orders.schemas import OrderPublic
 from contexts.orders.settlement import Settlement
-from contexts.orders.store import OrdersRepository
+from contexts.orders.store import OrdersStore
 from contexts.organisers.access import OrganiserAccess
 from contexts.organisers.audit import NO_AUDIT, AuditEntry, AuditLog
 from contexts.reservations.schemas import Money
@@ -38,7 +38,7 @@ class OrderService:
 
     def __init__(
         self,
-        orders: OrdersRepository,
+        orders: OrdersStore,
         catalog: Any,
         settlement: Settlement,
         *,

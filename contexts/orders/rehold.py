@@ -13,7 +13,7 @@ from typing import Any
 from actors.errors import InventoryNotFoundError
 from actors.refs import HoldRef
 from actors.router import InventoryRouter
-from contexts.orders.store import OrdersRepository, entry
+from contexts.orders.store import OrdersStore, entry
 from engine import HoldArea, HoldSeats, LimitExceededError, SeatUnavailableError, SoldOutError
 
 # The seats are gone (or the buyer's limit is used up elsewhere, or the event is gone).
@@ -25,7 +25,7 @@ class Superseded(Exception):
 
 
 async def rehold(
-    router: InventoryRouter, orders: OrdersRepository, order: dict[str, Any], expired: HoldRef
+    router: InventoryRouter, orders: OrdersStore, order: dict[str, Any], expired: HoldRef
 ) -> HoldRef | None:
     """A new hold on the order's seats, recorded as its reservation; None if taken.
 

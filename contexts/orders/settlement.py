@@ -21,11 +21,11 @@ from actors.refs import HoldRef
 from actors.router import GRANT_GRACE_S, InventoryRouter
 from contexts.orders.announcements import announce, publish_outcome
 from contexts.orders.rehold import Superseded, rehold
-from contexts.orders.store import OrdersRepository, entry, now
+from contexts.orders.store import OrdersStore, entry, now
 from contexts.orders.stripe_gateway import StripeGateway
 from contexts.organisers.audit import NO_AUDIT, PAYMENTS, AuditEntry, AuditLog
 from contexts.shared.errors import Conflict
-from contexts.shared.publisher import EventsPublisher
+from contexts.shared.publisher import MessagePublisher
 from contexts.tickets.issue import issue_tickets
 from contexts.tickets.signer import TicketSigner
 from engine import HoldExpiredError, HoldNotFoundError
@@ -41,11 +41,11 @@ class Settlement:
 
     def __init__(
         self,
-        orders: OrdersRepository,
+        orders: OrdersStore,
         router: InventoryRouter,
         stripe: StripeGateway,
         signer: TicketSigner,
-        publisher: EventsPublisher,
+        publisher: MessagePublisher,
         audit: AuditLog = NO_AUDIT,
         hold_extension_s: float = 0.0,
     ) -> None:

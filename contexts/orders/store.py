@@ -55,7 +55,7 @@ def entry(status: str, detail: str | None = None) -> dict[str, Any]:
     return {"at": now(), "status": status, "detail": detail}
 
 
-class OrdersRepository:
+class OrdersStore:
     """Orders storage; every write that changes a status is conditional on it."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -21,7 +21,7 @@ import stripe as stripe_sdk
 
 from contexts.orders.payment_schemas import WebhookReceipt
 from contexts.orders.settlement import Settlement
-from contexts.orders.store import OrdersRepository, parse_id
+from contexts.orders.store import OrdersStore, parse_id
 from contexts.orders.stripe_gateway import Charge, InvalidWebhook, StripeGateway
 from contexts.shared.errors import Malformed
 
@@ -34,7 +34,7 @@ class InvalidSignature(Malformed):
 
 
 async def reconcile(
-    orders: OrdersRepository,
+    orders: OrdersStore,
     stripe: StripeGateway,
     settlement: Settlement,
     payload: bytes,

@@ -15,9 +15,9 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contexts.catalog.rules import can_manage
-from contexts.organisers.audit_store import AuditRepository
+from contexts.organisers.audit_store import AuditStore
 from contexts.organisers.schemas import Permission
-from contexts.organisers.store import OrganisersRepo
+from contexts.organisers.store import OrganisersStore
 from contexts.shared.errors import Forbidden, NotFound
 from contexts.shared.principal import Principal
 
@@ -31,7 +31,7 @@ class OrganiserAccess:
     """Membership look-ups (one indexed read, never cached: a removed member loses
     access at once) and the permission rules built on them."""
 
-    def __init__(self, organisers: OrganisersRepo) -> None:
+    def __init__(self, organisers: OrganisersStore) -> None:
         self.organisers = organisers
 
     async def can(
@@ -70,15 +70,15 @@ class OrganiserAccess:
         return doc
 
 
-async def start_audit(db: AsyncDatabase[dict[str, Any]]) -> AuditRepository:
+async def start_audit(db: AsyncDatabase[dict[str, Any]]) -> AuditStore:
     """The audit log on its own context database, ``<prefix>_audit``."""
-    audit = AuditRepository(db)
+    audit = AuditStore(db)
     await audit.ensure_indexes()
     return audit
 
 
 async def start_organisers(db: AsyncDatabase[dict[str, Any]]) -> OrganiserAccess:
     """The organisers context (``<prefix>_organisers``): its storage and indexes."""
-    repo = OrganisersRepo(db)
+    repo = OrganisersStore(db)
     await repo.ensure_indexes()
     return OrganiserAccess(repo)

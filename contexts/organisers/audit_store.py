@@ -21,7 +21,7 @@ from contexts.shared.keyset import newest_first
 NEWEST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
 
-class AuditRepository:
+class AuditStore:
     """Implements ``contexts.organisers.audit.AuditLog`` and ``AuditReader``."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:

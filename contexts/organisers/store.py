@@ -18,7 +18,7 @@ from contexts.catalog.rules import now_ms
 from contexts.shared.keyset import NEWEST_FIRST, newest_first
 
 
-class OrganisersRepo:
+class OrganisersStore:
     """Storage of organisers; lookups by id and by member."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -20,7 +20,7 @@ from contexts.shared.messages import Message
 
 
 class Publisher(Protocol):
-    """Where messages go (``EventsPublisher``; tests pass fakes): returns once durable."""
+    """Where messages go (``MessagePublisher``; tests pass fakes): returns once durable."""
 
     async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...
 
@@ -39,7 +39,7 @@ class BrokerUnavailable(Unavailable):
         super().__init__(detail, retry_after_s=2)
 
 
-class EventsPublisher:
+class MessagePublisher:
     """Confirmed publishes to the events exchange; one connection, reused."""
 
     def __init__(

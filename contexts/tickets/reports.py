@@ -25,14 +25,14 @@ from contexts.tickets.report_schemas import (
     TierCheckIns,
     TierSales,
 )
-from contexts.tickets.reports_store import ReportsRepo
+from contexts.tickets.reports_store import ReportsStore
 
 
 class ReportService:
     """Read-only reports over the orders context, for an event's organisers."""
 
-    def __init__(self, reports: ReportsRepo, events: Any, access: Any = None) -> None:
-        # events: contexts.catalog.events_store.EventsRepo; access: OrganiserAccess, if any
+    def __init__(self, reports: ReportsStore, events: Any, access: Any = None) -> None:
+        # events: contexts.catalog.events_store.EventsStore; access: OrganiserAccess, if any
         self.reports, self.events, self.access = reports, events, access
 
     async def sales(self, user: Principal, event_id: str) -> SalesReport:

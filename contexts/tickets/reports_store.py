@@ -25,7 +25,7 @@ TICKET_FIELDS = dict.fromkeys(
 )
 
 
-class ReportsRepo:
+class ReportsStore:
     """Report queries of one orders collection."""
 
     def __init__(self, orders: AsyncCollection[dict[str, Any]]) -> None:

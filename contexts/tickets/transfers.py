@@ -42,7 +42,7 @@ class Moves(Protocol):
 
 
 class Events(Protocol):
-    """An event's document (``contexts.catalog.events_store.EventsRepo``)."""
+    """An event's document (``contexts.catalog.events_store.EventsStore``)."""
 
     async def get(self, event_id: str) -> dict[str, Any] | None: ...
 
@@ -56,7 +56,7 @@ class Account(Protocol):
 
 
 class Accounts(Protocol):
-    """Accounts by email (``contexts.auth.users_store.UsersRepository``)."""
+    """Accounts by email (``contexts.auth.users_store.UsersStore``)."""
 
     async def by_email(self, email: str) -> Account | None: ...
 
@@ -68,7 +68,7 @@ class Signer(Protocol):
 
 
 class Publisher(Protocol):
-    """The bus (``contexts.shared.publisher.EventsPublisher``); raises a ``Refusal``
+    """The bus (``contexts.shared.publisher.MessagePublisher``); raises a ``Refusal``
     (``BrokerUnavailable``) when a message is not confirmed."""
 
     async def publish(self, kind: str, body: dict[str, Any], message_id: str) -> None: ...

@@ -16,7 +16,7 @@ from contexts.catalog.rules import can_see
 from contexts.shared.errors import Conflict, NotFound
 from contexts.shared.principal import Principal
 from contexts.waiting_room import feed as queue_feed
-from contexts.waiting_room.context import QueueContext
+from contexts.waiting_room.context import WaitingRoomContext
 from contexts.waiting_room.errors import AdmissionRequired, NotInQueue, NoWaitingRoom
 from contexts.waiting_room.schemas import QueueJoinPublic, QueuePlacePublic
 from engine import InventoryError
@@ -27,10 +27,10 @@ def _time(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
-class QueuePlaces:
+class WaitingRoomPlaces:
     """Join, place and stream for one buyer at a time."""
 
-    def __init__(self, context: QueueContext, catalog: Catalog) -> None:
+    def __init__(self, context: WaitingRoomContext, catalog: Catalog) -> None:
         self.ctx, self.catalog = context, catalog
 
     async def join(self, user: Principal, event_id: str) -> QueueJoinPublic:
@@ -114,7 +114,7 @@ class AdmissionGate:
     """What reserving asks of the waiting room: is an admission needed, is this one
     good, and (after the hold) that it was used, so the next buyer can come in."""
 
-    def __init__(self, context: QueueContext) -> None:
+    def __init__(self, context: WaitingRoomContext) -> None:
         self.ctx = context
 
     async def check(self, user: Principal, event_id: str, token: str | None) -> bool:

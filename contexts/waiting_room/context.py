@@ -13,19 +13,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 from actors.config import RouterConfig
 from actors.errors import InventoryNotFoundError
 from actors.queue_router import QueueRouter
-from contexts.waiting_room.feed import QueueFeeds
-from contexts.waiting_room.rooms_store import WaitingRoomsRepo
-from contexts.waiting_room.tokens import QueueTokens
+from contexts.waiting_room.feed import WaitingRoomFeeds
+from contexts.waiting_room.rooms_store import WaitingRoomsStore
+from contexts.waiting_room.tokens import WaitingRoomTokens
 
 
 @dataclass(frozen=True, slots=True)
-class QueueContext:
+class WaitingRoomContext:
     """Everything the waiting-room services share."""
 
-    rooms: WaitingRoomsRepo
+    rooms: WaitingRoomsStore
     queues: QueueRouter
-    tokens: QueueTokens
-    feeds: QueueFeeds
+    tokens: WaitingRoomTokens
+    feeds: WaitingRoomFeeds
     checkout_per_s: float = 0.0  # payments the platform charges per second; 0: no cap
 
     def max_unpaid(self, hold_ttl_s: float) -> int | None:
@@ -62,14 +62,14 @@ def checkout_per_s(settings: Any) -> float:
 
 def start_waiting_room(
     config: RouterConfig, db: AsyncDatabase[dict[str, Any]], settings: Any
-) -> QueueContext:
+) -> WaitingRoomContext:
     """The process's context; nothing connects until a room is asked (the queue actors
     share the inventory router's ``config``: same namespace and journal)."""
     queues = QueueRouter(config)
-    return QueueContext(
-        rooms=WaitingRoomsRepo(db, settings.event_cache_s),
+    return WaitingRoomContext(
+        rooms=WaitingRoomsStore(db, settings.event_cache_s),
         queues=queues,
-        tokens=QueueTokens(settings),
-        feeds=QueueFeeds(queues),
+        tokens=WaitingRoomTokens(settings),
+        feeds=WaitingRoomFeeds(queues),
         checkout_per_s=checkout_per_s(settings),
     )

@@ -71,7 +71,7 @@ def latest(inbox: asyncio.Queue[dict[str, Any] | None], view: dict[str, Any] | N
     inbox.put_nowait(view)
 
 
-class QueueFeeds:
+class WaitingRoomFeeds:
     """The feeds of this process, one per event with listeners."""
 
     def __init__(self, queues: QueueRouter) -> None:

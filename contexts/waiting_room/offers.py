@@ -21,7 +21,7 @@ from actors.refs import Held
 from contexts.shared.bus_codec import PermanentError
 from contexts.shared.messages import WaitlistOffered
 from contexts.shared.publisher import Publisher, send
-from contexts.waiting_room.waiting_list_store import WaitingListRepository
+from contexts.waiting_room.waiting_list_store import WaitingListStore
 from engine import (
     HoldArea,
     HoldBestAvailable,
@@ -49,7 +49,7 @@ class Inventory(Protocol):
     async def release(self, ref: Any, customer: str | None = None) -> Any: ...
 
 
-Announcer = Publisher  # where offers are announced (``EventsPublisher``)
+Announcer = Publisher  # where offers are announced (``MessagePublisher``)
 
 
 def pick_place(view: dict[str, Any], quantity: int) -> tuple[str, str] | None:
@@ -64,9 +64,7 @@ def pick_place(view: dict[str, Any], quantity: int) -> tuple[str, str] | None:
 class Offers:
     """Turns returned seats into offers to the waiting list."""
 
-    def __init__(
-        self, repo: WaitingListRepository, inventory: Inventory, announcer: Announcer
-    ) -> None:
+    def __init__(self, repo: WaitingListStore, inventory: Inventory, announcer: Announcer) -> None:
         self.repo, self.inventory, self.announcer = repo, inventory, announcer
 
     async def handle(self, kind: str, body: dict[str, Any], message_id: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from contexts.catalog.context import Catalog
 from contexts.shared.errors import Conflict, Forbidden
 from contexts.shared.principal import Principal
-from contexts.waiting_room.context import QueueContext
+from contexts.waiting_room.context import WaitingRoomContext
 from contexts.waiting_room.errors import UnknownAccounts
 from contexts.waiting_room.rooms_store import RoomSettings
 from contexts.waiting_room.schemas import WaitingRoomCreate, WaitingRoomPublic
@@ -35,7 +35,9 @@ def room_status(room: RoomSettings, summary: dict[str, Any]) -> str:
 class WaitingRoomService:
     """Settings and counts of events' waiting rooms."""
 
-    def __init__(self, context: QueueContext, catalog: Catalog, users: AccountDirectory) -> None:
+    def __init__(
+        self, context: WaitingRoomContext, catalog: Catalog, users: AccountDirectory
+    ) -> None:
         self.ctx, self.catalog, self.users = context, catalog, users
 
     async def configure(

@@ -43,7 +43,7 @@ class RoomSettings:
         )
 
 
-class WaitingRoomsRepo:
+class WaitingRoomsStore:
     """``<prefix>_queue.rooms``: one document per event that ever had a room."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_s: float = 2.0) -> None:

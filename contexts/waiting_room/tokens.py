@@ -30,7 +30,7 @@ QUEUE_TOKEN_TTL_S = 24 * 3600
 REQUIRED = ["iss", "aud", "exp", "iat", "sub", "evt", "jti"]
 
 
-class QueueTokens:
+class WaitingRoomTokens:
     """Issues and verifies queue and admission tokens."""
 
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from contexts.shared.errors import Conflict, Invalid, NotFound
 from contexts.shared.principal import Principal
 from contexts.waiting_room.waiting_list_schemas import Offer, WaitingListEntry, WaitingListJoin
-from contexts.waiting_room.waiting_list_store import WaitingListRepository
+from contexts.waiting_room.waiting_list_store import WaitingListStore
 from engine.errors import counted
 
 
@@ -24,7 +24,7 @@ class Events(Protocol):
     async def get_for_sale(self, event_id: str) -> Any: ...
 
 
-async def present(repo: WaitingListRepository, doc: dict[str, Any]) -> WaitingListEntry:
+async def present(repo: WaitingListStore, doc: dict[str, Any]) -> WaitingListEntry:
     offer = doc.get("offer")
     return WaitingListEntry(
         id=str(doc["_id"]),
@@ -55,7 +55,7 @@ def available_for(view: dict[str, Any], body: WaitingListJoin) -> int:
 class WaitingListService:
     """The caller's place on a waiting list."""
 
-    def __init__(self, repo: WaitingListRepository, events: Events, inventory: Inventory) -> None:
+    def __init__(self, repo: WaitingListStore, events: Events, inventory: Inventory) -> None:
         self.repo, self.events, self.inventory = repo, events, inventory
 
     async def join(self, user: Principal, event_id: str, body: WaitingListJoin) -> WaitingListEntry:

@@ -47,7 +47,7 @@ def now() -> datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-class WaitingListRepository:
+class WaitingListStore:
     """Entries and processed message ids."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], cache: ActiveCache | None = None) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from contexts.shared.messages import Message, from_body
 from contexts.webhooks.sender import Sender
 from contexts.webhooks.signing import HEADER, sign
-from contexts.webhooks.store import WebhooksRepository
+from contexts.webhooks.store import WebhooksStore
 
 log = logging.getLogger(__name__)
 PRIVATE_FIELDS = ("qr",)  # ticket QR payloads stay with their holders
@@ -51,7 +51,7 @@ def payload(message: Message, message_id: str) -> bytes:
 class Dispatcher:
     """Delivers one message to its subscribers and logs every attempt."""
 
-    def __init__(self, repo: WebhooksRepository, sender: Sender, managers: Managers) -> None:
+    def __init__(self, repo: WebhooksStore, sender: Sender, managers: Managers) -> None:
         self.repo, self.sender, self.managers = repo, sender, managers
 
     async def handle(self, kind: str, body: dict[str, Any], message_id: str) -> int:

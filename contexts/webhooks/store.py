@@ -53,7 +53,7 @@ def oid(value: str) -> ObjectId | None:
         return None
 
 
-class WebhooksRepository:
+class WebhooksStore:
     """Subscriptions and delivery attempts."""
 
     def __init__(

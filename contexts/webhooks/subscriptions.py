@@ -27,7 +27,7 @@ from contexts.webhooks.urls import UnsafeUrl, check_url
 
 
 class Subscriptions(Protocol):
-    """The store this use case writes (``contexts.webhooks.store.WebhooksRepository``)."""
+    """The store this use case writes (``contexts.webhooks.store.WebhooksStore``)."""
 
     async def create(self, fields: dict[str, Any]) -> dict[str, Any]: ...
 

@@ -23,7 +23,7 @@ from pymongo import AsyncMongoClient
 from actors.errors import InventoryNotFoundError
 from actors.refs import HoldRef
 from api.devservers import MailSaver
-from contexts.auth.users_store import UsersRepository
+from contexts.auth.users_store import UsersStore
 from contexts.shared.messages import app_message
 from contexts.shared.settings import Settings
 from tests.waiting import eventually
@@ -100,7 +100,7 @@ class WorkerContainer:
     async def user(self, name: str = "Ann", phone: str | None = None) -> dict[str, str]:
         """A user in the auth context; its email is unique to this test."""
         email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        record = await UsersRepository(self.db("auth")).create(email, name, "x", ["user"])
+        record = await UsersStore(self.db("auth")).create(email, name, "x", ["user"])
         if phone:
             await self.db("auth")["users"].update_one({"email": email}, {"$set": {"phone": phone}})
         return {"id": record.id, "email": email, "name": name}

@@ -12,7 +12,7 @@ import bcrypt
 import pytest
 
 import bootstrap as composition
-from contexts.auth.refresh_tokens_store import RefreshTokensRepository
+from contexts.auth.refresh_tokens_store import RefreshTokensStore
 from contexts.auth.tokens import TokenService
 from tests.integration.api_support import api
 from tests.integration.ray_support import ray_local
@@ -169,7 +169,7 @@ async def test_unknown_and_expired_refresh_tokens(api) -> None:
     )
     assert unknown.status_code == 401 and unknown.json()["code"] == "invalid_refresh_token"
     expired = secrets.token_urlsafe(32)
-    await RefreshTokensRepository(api.container.db("auth")).add(expired, "f", user["id"], -1)
+    await RefreshTokensStore(api.container.db("auth")).add(expired, "f", user["id"], -1)
     response = await api.client.post("/v1/auth/refresh", json={"refresh_token": expired})
     assert response.status_code == 401 and response.json()["code"] == "invalid_refresh_token"
 

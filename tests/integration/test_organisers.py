@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from contexts.organisers import audit_store as audit_module
-from contexts.organisers.audit_store import AuditRepository
+from contexts.organisers.audit_store import AuditStore
 from tests.integration.api_support import Api, api
 from tests.integration.organiser_support import PROBLEM, add, audit, event_body, organiser, venue
 from tests.integration.ray_support import ray_local
@@ -184,7 +184,7 @@ async def test_the_audit_log_is_admins_only_paginated_and_append_only(api: Api) 
         {"roles": ["event_creator", "user"]},
     )
     # Append-only: the repository has no way to change or remove an entry.
-    methods = {n for n, _ in inspect.getmembers(AuditRepository, inspect.isfunction)}
+    methods = {n for n, _ in inspect.getmembers(AuditStore, inspect.isfunction)}
     assert methods == {"__init__", "ensure_indexes", "append", "page"}, methods
     source = inspect.getsource(audit_module)
     for verb in ("update_", "delete_", "replace_", "find_one_and_", "drop"):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from contexts.tickets.reports_store import TICKET_FIELDS, ReportsRepo
+from contexts.tickets.reports_store import TICKET_FIELDS, ReportsStore
 from tests.integration.api_support import Api, api
 from tests.integration.orders_seed import seed_order
 from tests.integration.ray_support import ray_local
@@ -81,17 +81,17 @@ async def test_csv_export_of_20000_tickets_streams_in_chunks(
     seeded_s = time.monotonic() - started
 
     read = [0]  # orders the report cursor has handed out so far
-    original = ReportsRepo.confirmed_tickets
+    original = ReportsStore.confirmed_tickets
 
     async def counted(
-        self: ReportsRepo, event_id: str, batch_size: int
+        self: ReportsStore, event_id: str, batch_size: int
     ) -> AsyncIterator[dict[str, Any]]:
         assert batch_size == 2  # 2,000 tickets a batch: two orders of 1,000
         async for order in original(self, event_id, batch_size):
             read[0] += 1
             yield order
 
-    monkeypatch.setattr(ReportsRepo, "confirmed_tickets", counted)
+    monkeypatch.setattr(ReportsStore, "confirmed_tickets", counted)
     path = f"/v1/events/{event_id}/reports/tickets.csv"
     token = creator["access_token"]
     await stream(api, path, token, read)  # warm-up: imports, caches, connections

@@ -13,9 +13,9 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from actors.mongo_embedded import EmbeddedMongo
-from contexts.catalog.promos_store import PromoExists, PromosRepo
+from contexts.catalog.promos_store import PromoExists, PromosStore
 from contexts.tickets.transfers_store import TicketTransfers
-from contexts.webhooks.store import WebhooksRepository
+from contexts.webhooks.store import WebhooksStore
 from tests.unit.fakes.catalog import FakePromoDefinitions
 from tests.unit.fakes.tickets import FakeTicketOrders
 from tests.unit.fakes.webhooks import FakeSubscriptions
@@ -37,14 +37,14 @@ async def db(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def subscriptions(db: Any) -> Any:
-    repo = FakeSubscriptions() if db is None else WebhooksRepository(db)
+    repo = FakeSubscriptions() if db is None else WebhooksStore(db)
     await repo.ensure_indexes()
     return repo
 
 
 @pytest.fixture
 async def promos(db: Any) -> Any:
-    repo = FakePromoDefinitions() if db is None else PromosRepo(db, cache_s=0.0)
+    repo = FakePromoDefinitions() if db is None else PromosStore(db, cache_s=0.0)
     await repo.ensure_indexes()
     return repo
 

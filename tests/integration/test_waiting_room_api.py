@@ -13,7 +13,7 @@ import pytest
 
 from actors.refs import HoldRef
 from contexts.waiting_room import feed as queue_feed
-from contexts.waiting_room.tokens import QueueTokens
+from contexts.waiting_room.tokens import WaitingRoomTokens
 from tests.integration.api_support import Api, api
 from tests.integration.ray_support import ray_local
 from tests.integration.test_reservations_api import bearer, on_sale_event
@@ -96,10 +96,10 @@ async def test_admission_tokens_gate_reserve_and_a_sell_out_closes_the_queue(api
     token = first["admission_token"]
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     mine = await place(api, event_id, buyers[1])
-    other_event = QueueTokens(api.settings).issue_admission(
+    other_event = WaitingRoomTokens(api.settings).issue_admission(
         "x", uuid.uuid4().hex[:24], time.time() + 60
     )
-    expired = QueueTokens(api.settings, clock=lambda: time.time() - 120).issue_admission(
+    expired = WaitingRoomTokens(api.settings, clock=lambda: time.time() - 120).issue_admission(
         buyers_id(buyers[0], api), event_id, time.time() - 60
     )
     for bad, code in (

@@ -15,10 +15,10 @@ from contexts.waiting_room.errors import (
     AdmissionInvalid,
     InvalidQueueToken,
 )
-from contexts.waiting_room.tokens import QueueTokens
+from contexts.waiting_room.tokens import WaitingRoomTokens
 
 SETTINGS = Settings(jwt_secret="s" * 40)
-tokens = QueueTokens(SETTINGS)
+tokens = WaitingRoomTokens(SETTINGS)
 
 
 def test_an_admission_admits_its_buyer_to_its_event_only() -> None:
@@ -30,10 +30,10 @@ def test_an_admission_admits_its_buyer_to_its_event_only() -> None:
 
 
 def test_expired_forged_and_foreign_tokens_are_refused() -> None:
-    past = QueueTokens(SETTINGS, clock=lambda: time.time() - 120)
+    past = WaitingRoomTokens(SETTINGS, clock=lambda: time.time() - 120)
     with pytest.raises(AdmissionExpired):
         tokens.check_admission(past.issue_admission("ann", "ev1", time.time() - 1), "ann", "ev1")
-    forged = QueueTokens(Settings(jwt_secret="x" * 40)).issue_admission("ann", "ev1", 2e9)
+    forged = WaitingRoomTokens(Settings(jwt_secret="x" * 40)).issue_admission("ann", "ev1", 2e9)
     unsigned = jwt.encode(
         {"aud": "ticketing-admission", "sub": "ann", "evt": "ev1"}, None, algorithm="none"
     )

@@ -15,7 +15,7 @@ from engine import HoldArea, SoldOutError
 
 
 class FakeRepo:
-    """The subset of WaitingListRepository that Offers uses, in memory."""
+    """The subset of WaitingListStore that Offers uses, in memory."""
 
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []

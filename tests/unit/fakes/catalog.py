@@ -13,7 +13,7 @@ from contexts.shared.principal import Principal
 
 
 class FakePromoDefinitions:
-    """``PromosRepo``: one definition per (event, code), unique; reads return copies
+    """``PromosStore``: one definition per (event, code), unique; reads return copies
     without ``_id`` (the repository's projection); ``update`` returns the document
     after the change, or None if there is none."""
 

@@ -10,7 +10,7 @@ from contexts.shared.publisher import BrokerUnavailable
 
 @dataclass
 class FakePublisher:
-    """``contexts.shared.publisher.EventsPublisher``: keeps what was published, in order;
+    """``contexts.shared.publisher.MessagePublisher``: keeps what was published, in order;
     ``down`` makes every publish raise ``BrokerUnavailable`` as an unconfirmed one does."""
 
     sent: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)

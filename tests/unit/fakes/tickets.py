@@ -54,7 +54,7 @@ def _copy(order: dict[str, Any]) -> dict[str, Any]:
 
 
 class FakeEvents:
-    """Events' documents by id (``EventsRepo.get``)."""
+    """Events' documents by id (``EventsStore.get``)."""
 
     def __init__(self, *events: dict[str, Any]) -> None:
         self.events = {e["_id"]: e for e in events}
@@ -70,7 +70,7 @@ class Account:
 
 
 class FakeAccounts:
-    """Accounts by email (``UsersRepository.by_email``)."""
+    """Accounts by email (``UsersStore.by_email``)."""
 
     def __init__(self, *accounts: Account) -> None:
         self.by = {a.email: a for a in accounts}

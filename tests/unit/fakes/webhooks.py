@@ -1,6 +1,6 @@
 """In-memory fake of the webhooks context's store (``contexts.webhooks.store``).
 
-Same contract as ``WebhooksRepository``: ObjectId ids (increasing, so "newest first" is
+Same contract as ``WebhooksStore``: ObjectId ids (increasing, so "newest first" is
 by id), ``get`` of a malformed or deleted id is None, deleted subscriptions are kept
 (inactive), the delivery log is append-only."""
 
