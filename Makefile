@@ -108,14 +108,17 @@ bench-quick: $(STAMP) wrk ## A shorter benchmark (50,000-seat events, 8 s runs; 
 bench-spike: $(STAMP) wrk ## The on-sale spike: 70,000 seats, 20,000 buyers within 10 s (wrk drives them)
 	$(BIN)/python -m bench.spike
 
-lint: $(STAMP) ## Check lint and formatting with ruff
+# mypy reads its file list and settings from pyproject.toml ([tool.mypy]); its cache
+# (.mypy_cache) makes a re-run after a small edit take seconds.
+lint: $(STAMP) ## Check lint and formatting with ruff, then types with mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean: ## Remove .venv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist *.egg-info
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

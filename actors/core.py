@@ -30,10 +30,13 @@ from actors.queries import Query
 from actors.stats import BATCH_SIZE_BOUNDS, WRITE_SECONDS_BOUNDS, Buckets
 from actors.tracemarks import TraceMarks
 from engine import Command, DomainEvent, InventoryError, event_to_dict
+from engine.queue_messages import QueueCommand, QueueEvent
 
 log = logging.getLogger(__name__)
 
-Answer = DomainEvent | InventoryError | dict[str, Any] | None  # a dict: a Query's
+Answer = DomainEvent | QueueEvent | InventoryError | dict[str, Any] | None  # a dict: a Query's
+# What ``inv.handle`` decides: an event's inventory commands, or its waiting room's.
+Commands = Sequence[Command | QueueCommand]
 
 
 class InventoryCore:
@@ -88,7 +91,7 @@ class InventoryCore:
     # -- commands ------------------------------------------------------------------
 
     async def execute(
-        self, commands: Sequence[Command], carriers: Sequence[dict[str, str] | None] | None = None
+        self, commands: Commands, carriers: Sequence[dict[str, str] | None] | None = None
     ) -> list[Answer]:
         """Each command's answer (its event or its domain error), once durable.
 
@@ -117,9 +120,7 @@ class InventoryCore:
         finally:
             self.inflight -= len(commands)
 
-    async def _execute(
-        self, commands: Sequence[Command], contexts: Sequence[Any] | None
-    ) -> list[Answer]:
+    async def _execute(self, commands: Commands, contexts: Sequence[Any] | None) -> list[Answer]:
         started = time.perf_counter() if stagestats.ENABLED else 0.0
         now = self.clock()
         # Lazy expiry first, so no command sees a hold whose deadline has passed.

@@ -17,6 +17,7 @@ Token authentication stays on: a token is generated into ``<dir>/auth_token``
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -149,7 +150,7 @@ def start(directory: Path, nodes: int, cpus: int) -> dict[str, Any]:
 
     for k in range(nodes):
         log = directory / f"node-{k}.log"
-        _start_node(lambda k=k: args_of(k), env, log, state)
+        _start_node(functools.partial(args_of, k), env, log, state)
     _wait_nodes(state, nodes)
     return state
 

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from aiormq import spec
-from aiormq.abc import ChannelFrame
+from aiormq.abc import ChannelFrame, FrameType
 from pamqp.header import ContentHeader
 
 from actors import telemetry
@@ -125,7 +126,8 @@ _CHANNEL_PARTS = ("lock", "confirmations", "write_queue", "create_future", "_spl
 def _batchable(exchange: AbstractExchange) -> bool:
     """Whether the underlying aiormq channel has the parts a framed batch needs (an
     aiormq upgrade that moved them falls back to one publish per message)."""
-    channel = getattr(exchange.channel, "_channel", None)
+    # Exchange.channel: the concrete class's (the abstract one does not declare it).
+    channel = getattr(cast(aio_pika.Exchange, exchange).channel, "_channel", None)
     channel = getattr(channel, "channel", channel)
     return channel is not None and all(hasattr(channel, name) for name in _CHANNEL_PARTS)
 
@@ -138,10 +140,13 @@ async def _publish_batch(
     exchange: AbstractExchange, messages: Sequence[tuple[Publishable, str]]
 ) -> list[object]:
     """Publish ``messages`` in order as one write; each one's confirmation frame."""
-    channel = await exchange.channel.get_underlay_channel()
+    # The concrete aio_pika and aiormq classes: their internals, which ``_batchable``
+    # checked are there, are not on the abstract types.
+    underlay = await cast(aio_pika.Exchange, exchange).channel.get_underlay_channel()
+    channel = cast(aiormq.Channel, underlay)
     if channel.is_closed:
         raise aiormq.exceptions.ChannelInvalidStateError(f"{channel!r} closed")
-    frames: list[object] = []
+    frames: list[FrameType] = []
     confirmations: list[asyncio.Future[object]] = []
     async with channel.lock:  # delivery tags and wire order, as aiormq's own publish
         for message, key in messages:

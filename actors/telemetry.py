@@ -60,7 +60,10 @@ def setup_tracing(config: TracingConfig) -> bool:
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         # The pid tells spans of the API, of each actor and of each worker process apart.
-        attributes = {"service.name": config.service_name, "process.pid": os.getpid()}
+        attributes: dict[str, str | int] = {
+            "service.name": config.service_name,
+            "process.pid": os.getpid(),
+        }
         provider = TracerProvider(resource=Resource.create(attributes))
         trace.set_tracer_provider(provider)
     key = (config.exporter, config.endpoint, config.console_path)

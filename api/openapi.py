@@ -13,6 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+# What a route's ``responses=`` takes (FastAPI's own parameter type). The routes' shared
+# dicts are annotated with it: a bare literal infers ``dict[int, dict[str, str]]``, which
+# the (invariant) parameter type refuses.
+Responses = dict[int | str, dict[str, Any]]
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -81,6 +81,7 @@ class HoldExpired:
     at: float
     hold_id: int
     key: ClassVar[None] = None  # decided by the clock, never by a keyed command
+    fingerprint: ClassVar[None] = None  # so every event has one (the state reads it)
 
 
 @dataclass(slots=True)

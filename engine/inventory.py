@@ -8,7 +8,9 @@ applies them before returning. A command either applies fully or raises a typed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappop
+from typing import Any
 
 from engine.commands import (
     Command,
@@ -72,7 +74,8 @@ class Inventory(InventoryState):
         # hot path pays one truth test for the feature.
         self.locked = locked_places(self.map, terms)
         self.any_locked = any(self.locked)
-        self._handlers = {
+        # Keyed by the command's exact type; each handler takes that one type (hence Any).
+        self._handlers: dict[type, Callable[[Any, float], Outcome]] = {
             HoldSeats: self._hold_seats,
             HoldBestAvailable: self._hold_best_available,
             HoldArea: self._hold_area,

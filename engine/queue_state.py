@@ -11,6 +11,7 @@ move up. Admission credit (a token bucket) is part of the state and only changes
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from hashlib import blake2b
 from heapq import heappush
 from typing import Any
@@ -64,7 +65,8 @@ class QueueState:
         self.paused = False
         self.closed: str | None = None
         self.recent: deque[tuple[float, int]] = deque()  # (at, count) of recent admissions
-        self._appliers = {
+        # Keyed by the event's exact type; each applier takes that one type (hence Any).
+        self._appliers: dict[type, Callable[[Any], None]] = {
             QueueConfigured: self._configured,
             QueueJoined: self._joined,
             QueueOpened: self._opened,

@@ -61,7 +61,7 @@ def restore(data: dict[str, Any]) -> Inventory:
     inv = Inventory(Venue.from_dict(data["venue"]), SaleTerms.from_dict(data["terms"]))
     inv.seq = data["seq"]
     for row in data["holds"]:
-        hold = SeatsHeld(*row[:4], tuple(row[4]), *row[5:])
+        hold = SeatsHeld(*[*row[:4], tuple(row[4]), *row[5:]])  # seats: list -> tuple
         inv.holds[hold.hold_id] = hold
     inv.sales = {row[2]: HoldConfirmed(*row) for row in data["sales"]}
     inv.ended = {hold_id: (reason, customer) for hold_id, reason, customer in data["ended"]}

@@ -8,8 +8,10 @@ replay both go through it, so replaying the events from empty rebuilds the state
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from heapq import heappush
+from typing import Any
 
 from engine.events import (
     DomainEvent,
@@ -56,9 +58,10 @@ class InventoryState:
         self.ended: dict[int, tuple[str, str]] = {}
         self.owned: dict[str, int] = {}  # customer -> places held or bought
         self.promo_uses: dict[str, int] = {}  # code -> live or sold holds using it
-        self.keys: dict[str, tuple[str, DomainEvent]] = {}
+        self.keys: dict[str, tuple[str | None, DomainEvent]] = {}
         self.deadlines: list[tuple[float, int]] = []  # heap; stale entries are skipped
-        self._appliers = {
+        # Keyed by the event's exact type; each applier takes that one type (hence Any).
+        self._appliers: dict[type, Callable[[Any], None]] = {
             SeatsHeld: self._apply_held,
             HoldConfirmed: self._apply_confirmed,
             HoldExtended: self._apply_extended,

@@ -14,6 +14,7 @@ charge in a hold's time (``max_unpaid``), and the queue closes once all is sold.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from heapq import heappop
 from typing import Any
 
@@ -50,7 +51,8 @@ class WaitingRoom(QueueState):
 
     def __init__(self) -> None:
         super().__init__()
-        self._handlers = {
+        # Keyed by the command's exact type; each handler takes that one type (hence Any).
+        self._handlers: dict[type, Callable[[Any, float], QueueOutcome]] = {
             ConfigureQueue: self._configure,
             JoinQueue: self._join,
             AdvanceQueue: self._advance,

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 
 from api.deps import Accounts, AdminUser, AuditTrail, Placement
+from api.openapi import Responses
 from api.pagination import Cursor, Limit
 from contexts.auth.user_schemas import RolesUpdate, UserPage, UserPublic
 from contexts.catalog.placement_schemas import PlacementPage
 from contexts.organisers.audit_schemas import AuditPage
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
-ADMIN_ONLY = {
+ADMIN_ONLY: Responses = {
     401: {"description": "No valid access token"},
     403: {"description": "The caller is not an admin"},
 }

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import Auth, ClientIp, ContainerDep
+from api.openapi import Responses
 from contexts.auth.schemas import AnyPassword, LoginEmail, LoginRequest, RefreshRequest, TokenPair
 from contexts.auth.user_schemas import UserCreate, UserPublic
 
@@ -23,8 +24,12 @@ async def auth_rate_limit(container: ContainerDep, ip: ClientIp) -> None:
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"], dependencies=[Depends(auth_rate_limit)])
 
-RATE_LIMITED = {429: {"description": "Too many attempts from this address (`Retry-After`)"}}
-BAD_CREDENTIALS = {401: {"description": "Wrong email or password (`invalid_credentials`)"}}
+RATE_LIMITED: Responses = {
+    429: {"description": "Too many attempts from this address (`Retry-After`)"}
+}
+BAD_CREDENTIALS: Responses = {
+    401: {"description": "Wrong email or password (`invalid_credentials`)"}
+}
 
 
 class TokenForm(BaseModel):

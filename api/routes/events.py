@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from api.deps import CatalogService, CurrentUser, LiveFeeds, OptionalUser
+from api.openapi import Responses
 from api.pagination import Cursor, Limit
 from contexts.catalog.schemas import Category, EventCreate, EventPublic, EventUpdate
 from contexts.catalog.search import EventQuery
@@ -20,9 +21,13 @@ from contexts.catalog.view_schemas import AvailabilityPublic, SeatsPublic
 from contexts.shared.pagination import Page
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
-NOT_FOUND = {404: {"description": "No such event (or a draft that is not yours)"}}
-MANAGE = {**NOT_FOUND, 403: {"description": "May not manage it"}, 409: {"description": "State"}}
-LIVE = {**NOT_FOUND, 409: {"description": "Not published (not_on_sale)"}}
+NOT_FOUND: Responses = {404: {"description": "No such event (or a draft that is not yours)"}}
+MANAGE: Responses = {
+    **NOT_FOUND,
+    403: {"description": "May not manage it"},
+    409: {"description": "State"},
+}
+LIVE: Responses = {**NOT_FOUND, 409: {"description": "Not published (not_on_sale)"}}
 
 
 @router.post("", operation_id="events_create", status_code=status.HTTP_201_CREATED)

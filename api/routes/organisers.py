@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from fastapi import Path as PathParam
 
 from api.deps import CreatorUser, CurrentUser, Organisers
+from api.openapi import Responses
 from api.pagination import Cursor, Limit
 from contexts.organisers.schemas import (
     MemberCreate,
@@ -20,7 +21,7 @@ from contexts.organisers.schemas import (
 router = APIRouter(prefix="/v1/organisers", tags=["organisers"])
 OrganiserId = Annotated[str, PathParam(min_length=1, max_length=64)]
 UserId = Annotated[str, PathParam(min_length=1, max_length=64, description="A member's id.")]
-TEAM = {
+TEAM: Responses = {
     403: {"description": "A member without the manage_team permission"},
     404: {"description": "No such organiser (or not a member), or no such member"},
     409: {"description": "already_member, last_manager or concurrent_update"},

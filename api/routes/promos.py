@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.deps import CurrentUser, Promos
+from api.openapi import Responses
 from api.pagination import Cursor, Limit
 from contexts.catalog.promo_schemas import PromoCreate, PromoPublic, PromoUpdate
 from contexts.shared.pagination import Page
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/v1/events/{event_id}/promo-codes", tags=["promo code
 
 
 CodePath = Annotated[str, Path(min_length=1, max_length=64)]
-MANAGE = {
+MANAGE: Responses = {
     403: {"description": "Not one who manages this event"},
     404: {"description": "No such event (or code)"},
 }

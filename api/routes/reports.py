@@ -6,10 +6,11 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentUser, Reports
+from api.openapi import Responses
 from contexts.tickets.report_schemas import CheckInReport, SalesReport
 
 router = APIRouter(prefix="/v1/events/{event_id}/reports", tags=["reports"])
-REFUSALS = {
+REFUSALS: Responses = {
     401: {"description": "Not signed in"},
     403: {"description": "No `view_reports` permission on this event"},
     404: {"description": "No such event (or a draft that is not yours)"},

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from api.deps import ClientIp, CurrentUser, Reservations
+from api.openapi import Responses
 from api.routes.promos import Promos
 from contexts.reservations.schemas import ReservationPublic, ReserveCreate
 
@@ -30,7 +31,7 @@ AdmissionToken = Annotated[
         description="The waiting room's admission token (events with a waiting room).",
     ),
 ]
-PROBLEMS = {
+PROBLEMS: Responses = {
     403: {"description": "Waiting room token missing or not yours; hidden tier needs a code"},
     404: {"description": "No such event"},
     409: {

@@ -7,12 +7,13 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from api.deps import ContainerDep, CurrentUser, Tickets
+from api.openapi import Responses
 from api.pagination import Cursor, Limit
 from contexts.tickets.check_in_notice import announce_check_in
 from contexts.tickets.schemas import CheckInCreate, CheckInPublic, TicketPage, TicketPublic
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
-NOT_YOURS = {404: {"description": "Not found (or not yours)"}}
+NOT_YOURS: Responses = {404: {"description": "Not found (or not yours)"}}
 
 
 @router.get("", operation_id="tickets_list", responses={401: {"description": "Not signed in"}})

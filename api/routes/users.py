@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import Accounts, CurrentUser
+from api.openapi import Responses
 from api.pagination import Cursor, Limit
 from contexts.auth.user_schemas import OrderPage, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
-ANONYMOUS = {401: {"description": "No valid access token"}}
+ANONYMOUS: Responses = {401: {"description": "No valid access token"}}
 
 
 @router.get("/me", operation_id="users_me", responses=ANONYMOUS)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentUser, WaitingList
+from api.openapi import Responses
 from contexts.waiting_room.waiting_list_schemas import WaitingListEntry, WaitingListJoin
 
 router = APIRouter(prefix="/v1/events/{event_id}/waiting-list", tags=["waiting list"])
-MINE = {401: {"description": "Not signed in"}, 404: {"description": "Not on this list"}}
+MINE: Responses = {401: {"description": "Not signed in"}, 404: {"description": "Not on this list"}}
 
 
 @router.post(

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentUser, OptionalUser, QueueCaller, QueuePlacesDep, WaitingRooms
+from api.openapi import Responses
 from contexts.waiting_room.schemas import (
     QueueJoinPublic,
     QueuePlacePublic,
@@ -15,20 +16,20 @@ from contexts.waiting_room.schemas import (
 )
 
 router = APIRouter(prefix="/v1/events", tags=["waiting room"])
-NOT_FOUND = {404: {"description": "No such event (or a draft that is not yours)"}}
-MANAGE = {
+NOT_FOUND: Responses = {404: {"description": "No such event (or a draft that is not yours)"}}
+MANAGE: Responses = {
     **NOT_FOUND,
     403: {"description": "Not the owner"},
     409: {"description": "Cancelled or ended event; or the room was turned off for good"},
     422: {"description": "Impossible settings, or access-list emails with no account"},
 }
-JOIN = {
+JOIN: Responses = {
     **NOT_FOUND,
     403: {"description": "Not on the access list (not_invited)"},
     409: {"description": "No waiting room, or the queue is closed (sold out)"},
 }
-PLACE = {404: {"description": "Not in this queue (not_in_queue)"}}
-STREAM = {
+PLACE: Responses = {404: {"description": "Not in this queue (not_in_queue)"}}
+STREAM: Responses = {
     200: {"content": {"text/event-stream": {}}, "description": "`place` events (JSON)"},
     401: {"description": "Neither a bearer token nor a valid `token` (queue token)"},
     **PLACE,

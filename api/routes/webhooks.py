@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from api.deps import CreatorUser, Webhooks
+from api.openapi import Responses
 from api.pagination import Cursor, Limit
 from contexts.webhooks.schemas import (
     DeliveryPage,
@@ -15,8 +16,8 @@ from contexts.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-NOT_YOURS = {404: {"description": "No such subscription (or not yours)"}}
-ROLES = {401: {"description": "Not signed in"}, 403: {"description": "Not an organiser"}}
+NOT_YOURS: Responses = {404: {"description": "No such subscription (or not yours)"}}
+ROLES: Responses = {401: {"description": "Not signed in"}, 403: {"description": "Not an organiser"}}
 
 
 @router.post(

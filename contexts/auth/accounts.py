@@ -149,10 +149,10 @@ async def ensure_admin(
             "email, or promote that account deliberately with "
             "`python -m cluster.admin create-admin --promote-existing`"
         )
-    user = await users.set_roles(existing.id, ["admin", *existing.roles])
-    if user is None:
+    promoted = await users.set_roles(existing.id, ["admin", *existing.roles])
+    if promoted is None:
         raise RuntimeError(f"the account {creds.email} vanished while being made admin")
-    return public(user), False
+    return public(promoted), False
 
 
 async def start_accounts(

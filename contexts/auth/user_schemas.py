@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 
 from contexts.auth.schemas import AnyPassword, Email, Name, Password
 from contexts.shared.pagination import Page
 from contexts.shared.schemas import PatchModel, RequestModel
 
 Role = Literal["admin", "event_creator", "user"]  # contexts.shared.principal.ROLES
-USER_EXAMPLE = {
+USER_EXAMPLE: JsonDict = {
     "id": "66f0c0ffee0000000000abcd",
     "email": "ada@example.com",
     "name": "Ada Lovelace",

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from contexts.shared.errors import Invalid
 
-IDEMPOTENCY_INDEX = {
+IDEMPOTENCY_INDEX: dict[str, Any] = {  # create_index(**IDEMPOTENCY_INDEX)
     "keys": [("idempotency.key", 1)],
     "name": "idempotency_key",
     "unique": True,

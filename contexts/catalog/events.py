@@ -46,8 +46,11 @@ DRAFT_ONLY = frozenset(
 
 
 def event_public(doc: dict[str, Any], now: datetime | None = None) -> EventPublic:
-    fields = {k: doc.get(k) for k in EventPublic.model_fields if k not in ("id", "status")}
+    fields: dict[str, Any] = {
+        k: doc.get(k) for k in EventPublic.model_fields if k not in ("id", "status")
+    }
     status = status_of(doc, now or now_ms())
+    # status_of derives the status from the stored string (str, one of Status).
     return EventPublic(id=str(doc["_id"]), status=status, **fields)  # type: ignore[arg-type]
 
 

@@ -63,6 +63,7 @@ class PaymentService:
 
     async def process(self, user: Principal, body: PaymentCreate, key: str | None) -> PaymentPublic:
         order_id = order_id_for(body.reservation_id)
+        order: dict[str, Any] | None
         try:
             # Built from the hold (the actor, not the database) and inserted at once: a
             # first request costs one write; a retry finds the order by its duplicate id.

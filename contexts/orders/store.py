@@ -158,7 +158,7 @@ class OrdersStore:
     ) -> bool:
         """Mark a ticket of a confirmed order used; False if it already was (one scan)
         or was transferred meanwhile (its ``version``, absent meaning 0, moved on)."""
-        current = {"ticket_id": ticket_id, "checked_in_at": None}
+        current: dict[str, Any] = {"ticket_id": ticket_id, "checked_in_at": None}
         current["version"] = {"$in": [None, 0]} if version == 0 else version
         result = await self.collection.update_one(
             {"_id": order_id, "status": "confirmed", "tickets": {"$elemMatch": current}},

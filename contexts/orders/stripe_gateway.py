@@ -18,13 +18,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import stripe
 
 from contexts.orders.stripe_pacing import Pacer, SharedPacer, Waits, paced
 from contexts.shared.settings import Settings
+
+if TYPE_CHECKING:  # the SDK's request shapes (TypedDicts), for the checker only
+    from stripe import RequestOptions
+    from stripe.params import PaymentIntentCreateParams, RefundCreateParams, RefundListParams
 
 # Intent statuses that will not change without a new payment method: a failure.
 FAILED = frozenset({"requires_payment_method", "canceled"})
@@ -118,14 +122,14 @@ class StripeGateway:
         self, order_id: str, reservation_id: str, amount: int, currency: str, payment_method: str
     ) -> str:
         """A new, unconfirmed PaymentIntent for the order; its id."""
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": amount,
             "currency": currency.lower(),
             "payment_method": payment_method,
             "metadata": {"order_id": order_id, "reservation_id": reservation_id},
         }
         # One intent per reservation on real Stripe, whatever happens on our side.
-        options = {"idempotency_key": f"pi:{reservation_id}"}
+        options: RequestOptions = {"idempotency_key": f"pi:{reservation_id}"}
         intents = self.client.v1.payment_intents
         intent = await self._call("create", lambda: intents.create_async(params, options))
         return intent.id
@@ -165,13 +169,15 @@ class StripeGateway:
 
     async def refund_once(self, intent_id: str, key: str) -> str:
         """Refund the intent in full unless a refund exists already; the refund's id."""
-        api, query = self.client.v1.refunds, {"payment_intent": intent_id}
+        api = self.client.v1.refunds
+        query: RefundListParams = {"payment_intent": intent_id}
         refunds = await self._call("refund_list", lambda: api.list_async(query))
         for refund in refunds.data:
             if refund.status in ("succeeded", "pending"):
                 return refund.id
-        options = {"idempotency_key": key}
-        refund = await self._call("refund", lambda: api.create_async(query, options))
+        create: RefundCreateParams = {"payment_intent": intent_id}
+        options: RequestOptions = {"idempotency_key": key}
+        refund = await self._call("refund", lambda: api.create_async(create, options))
         return refund.id
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> stripe.Event:

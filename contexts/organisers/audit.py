@@ -86,5 +86,5 @@ class AuditService:
 
 
 def present(doc: dict[str, Any]) -> AuditEntryPublic:
-    fields = {k: doc.get(k) for k in AuditEntryPublic.model_fields if k != "id"}
+    fields: dict[str, Any] = {k: doc.get(k) for k in AuditEntryPublic.model_fields if k != "id"}
     return AuditEntryPublic(id=str(doc["_id"]), **fields)

@@ -30,12 +30,19 @@ from engine import (
 
 
 class EventForSale(Protocol):
-    id: str
-    status: str
-    stored_status: str
-    owner_id: str
-    published_at: datetime | None
-    sale_starts_at: datetime
+    # Read-only (properties): the catalog's is a frozen dataclass.
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def stored_status(self) -> str: ...
+    @property
+    def owner_id(self) -> str: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def sale_starts_at(self) -> datetime: ...
 
     def status_at(self, now: datetime) -> str: ...
 

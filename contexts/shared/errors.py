@@ -9,7 +9,7 @@ members of the problem body.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 Kind = Literal[
     "malformed",  # unreadable or unverifiable input (a forged webhook signature)
@@ -32,7 +32,9 @@ class Refusal(Exception):
     # Seconds after which trying again may succeed (rate limits, a dependency down).
     retry_after_s: float | None = None
 
-    def __init__(self, detail: str, *, code: str | None = None, **extra: object) -> None:
+    # ``extra``: members added to the problem body, any JSON value (Any, not object: the
+    # subclasses pass it on, and an object could not be checked against ``code``).
+    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         if code is not None:
             self.code = code  # a more specific stable code than the class default
@@ -47,7 +49,7 @@ class NotFound(Refusal):
 class Unauthorized(Refusal):
     kind, code = "unauthorized", "unauthorized"
 
-    def __init__(self, detail: str = "Authentication required.", **extra: object) -> None:
+    def __init__(self, detail: str = "Authentication required.", **extra: Any) -> None:
         super().__init__(detail, **extra)
 
 
@@ -72,7 +74,7 @@ class Unavailable(Refusal):
 
     kind, code = "unavailable", "unavailable"
 
-    def __init__(self, detail: str, *, retry_after_s: float | None = None, **extra: object):
+    def __init__(self, detail: str, *, retry_after_s: float | None = None, **extra: Any):
         super().__init__(detail, **extra)
         self.retry_after_s = retry_after_s
 

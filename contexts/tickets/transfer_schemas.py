@@ -23,7 +23,7 @@ class TransferPolicy(RequestModel):
 
     allowed: bool = True
     freeze_hours_before: int = Field(
-        0, ge=0, le=8760, description="No transfers from this many hours before the start."
+        default=0, ge=0, le=8760, description="No transfers from this many hours before the start."
     )
 
 

@@ -43,7 +43,8 @@ class Feed:
         self.answered: tuple[str, ...] = ()  # the accounts the latest round told (tests wait)
 
     async def run(self) -> None:
-        since, asked = -1, ()
+        since = -1
+        asked: tuple[str, ...] = ()  # the accounts of the last answer
         while self.listeners:
             accounts = tuple(sorted(self.listeners))
             started = asyncio.get_running_loop().time()

@@ -12,7 +12,7 @@ from contexts.shared.principal import Principal
 from contexts.waiting_room.context import WaitingRoomContext
 from contexts.waiting_room.errors import UnknownAccounts
 from contexts.waiting_room.rooms_store import RoomSettings
-from contexts.waiting_room.schemas import WaitingRoomCreate, WaitingRoomPublic
+from contexts.waiting_room.schemas import RoomStatus, WaitingRoomCreate, WaitingRoomPublic
 from engine.queue_messages import CloseQueue, ConfigureQueue
 
 
@@ -22,7 +22,7 @@ class AccountDirectory(Protocol):
     async def ids_by_email(self, emails: list[str]) -> dict[str, str]: ...
 
 
-def room_status(room: RoomSettings, summary: dict[str, Any]) -> str:
+def room_status(room: RoomSettings, summary: dict[str, Any]) -> RoomStatus:
     if summary["closed"]:
         return "sold_out" if summary["closed"] == "sold_out" else "closed"
     if not room.enabled:
@@ -93,7 +93,7 @@ class WaitingRoomService:
         return WaitingRoomPublic(
             event_id=event_id,
             enabled=room.enabled,
-            status=room_status(room, summary),  # type: ignore[arg-type]
+            status=room_status(room, summary),
             opens_at=room.opens_at,
             rate_per_minute=room.rate_per_minute,
             max_active=room.max_active,

@@ -59,7 +59,7 @@ class WaitingRoomPublic(BaseModel):
     access_list_size: int | None = None
     joined: int = 0
     waiting: int = 0
-    admitted: int = Field(0, description="Admitted and not reserved yet")
+    admitted: int = Field(default=0, description="Admitted and not reserved yet")
     used: int = 0
     expired: int = 0
     admissions_per_minute: float | None = None
